@@ -17,6 +17,7 @@ class BuildReport:
     read: Counter = field(default_factory=Counter)  # source -> records yielded
     rejected: Counter = field(default_factory=Counter)  # (source, reason) -> count
     repaired: Counter = field(default_factory=Counter)  # (source, reason) -> count
+    skipped: Counter = field(default_factory=Counter)  # (source, reason) -> count: not places, not errors
     examples: dict = field(default_factory=lambda: defaultdict(list))  # (kind, source, reason) -> [example]
 
     def count_read(self, source: str, n: int = 1) -> None:
@@ -32,6 +33,10 @@ class BuildReport:
         self.repaired[(source, reason)] += 1
         self._example("repaired", source, reason, example)
 
+    def skip(self, source: str, reason: str, n: int = 1) -> None:
+        """Rows that are fine but not places (Wikidata entities without coordinates): counted, no examples."""
+        self.skipped[(source, reason)] += n
+
     def _example(self, kind: str, source: str, reason: str, example: object) -> None:
         bucket = self.examples[(kind, source, reason)]
         if len(bucket) < MAX_EXAMPLES:
@@ -42,6 +47,7 @@ class BuildReport:
         self.read.update(other.read)
         self.rejected.update(other.rejected)
         self.repaired.update(other.repaired)
+        self.skipped.update(other.skipped)
         for key, values in other.examples.items():
             bucket = self.examples[key]
             bucket.extend(values[: MAX_EXAMPLES - len(bucket)])
@@ -57,6 +63,7 @@ class BuildReport:
             "read": dict(sorted(self.read.items())),
             "rejected": rows(self.rejected, "rejected"),
             "repaired": rows(self.repaired, "repaired"),
+            "skipped": [{"source": s, "reason": r, "count": n} for (s, r), n in sorted(self.skipped.items())],
         }
 
     def write(self, path: str | Path) -> None:
@@ -70,7 +77,11 @@ class BuildReport:
             f"read {sum(self.read.values()):,} records: "
             + ", ".join(f"{s} {n:,}" for s, n in sorted(self.read.items()))
         ]
-        for kind, counter in (("rejected", self.rejected), ("repaired", self.repaired)):
+        for kind, counter in (
+            ("rejected", self.rejected),
+            ("repaired", self.repaired),
+            ("skipped", self.skipped),
+        ):
             for (source, reason), n in sorted(counter.items()):
                 lines.append(f"  {kind} {n:,} from {source}: {reason}")
         return "\n".join(lines)
