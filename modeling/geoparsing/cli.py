@@ -1,0 +1,160 @@
+"""`georeset geoparse`: geoparse text arguments, stdin, a text file, or a JSONL file of documents.
+
+georeset geoparse "Flooding hit Paris, Texas."                      # one JSON object per document
+echo "Les inondations ont touché Nîmes." | georeset geoparse --lang auto
+georeset geoparse --input docs.jsonl --output out.jsonl             # {"text": ...} per line in, JSONL out
+georeset geoparse --format geojson "Snow in Denver and Boulder."    # a FeatureCollection per document
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from georeset.errors import BadInputError
+
+FORMATS = ("json", "geojson", "jsonl")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `georeset geoparse`."""
+    parser = subparsers.add_parser(
+        "geoparse",
+        help="find place names in text and link them to gazetteer entities",
+        description="Find place names in text and link them to gazetteer entities with footprints.",
+    )
+    parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to geoparse (default: stdin)")
+    parser.add_argument(
+        "--input",
+        type=Path,
+        help="a .jsonl file of documents ({'text': ...} or a string per line) or a text file",
+    )
+    parser.add_argument("--output", type=Path, help="write here (atomically) instead of stdout")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="json: one object per document (default); jsonl: one compact line per document (default for a "
+        ".jsonl input); geojson: a FeatureCollection per document",
+    )
+    parser.add_argument("--lang", choices=("en", "fr", "auto"), default="en", help="language of the texts")
+    parser.add_argument(
+        "--resolver",
+        default=None,
+        help="LLM for unsure cases: 'default' (embedded SmolLM2-135M) or a Hub id / folder; default: ranker only",
+    )
+    parser.add_argument("--adapter", default=None, help="a LoRA adapter (folder or Hub id) for the resolver")
+    parser.add_argument("--gazetteer", default=None, help="gazetteer folder (default: the built one)")
+    parser.add_argument("--ner", default=None, help="spaCy pipeline name or path replacing the default")
+    parser.add_argument("--text-field", default="text", help="the field holding the text in JSONL input")
+    parser.add_argument("--batch-size", type=int, default=32, help="documents per batch")
+    parser.add_argument("--candidates", action="store_true", help="include the considered candidates")
+    parser.add_argument("--no-geometry", action="store_true", help="leave out GeoJSON geometries")
+    parser.add_argument("--stats", action="store_true", help="print counts and time per stage to stderr")
+    parser.set_defaults(func=run_geoparse)
+
+
+def _read_jsonl(path: Path, field: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """(record, text) per line; a line that is not a JSON object/string with text is an error naming the line."""
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise BadInputError(f"{path}:{number}: not valid JSON ({err.msg})") from err
+            if isinstance(record, str):
+                record = {field: record}
+            if not isinstance(record, dict) or not isinstance(record.get(field), str):
+                raise BadInputError(f"{path}:{number}: expected an object with a string field '{field}'")
+            yield record, record[field]
+
+
+def _documents(args: argparse.Namespace) -> tuple[list[tuple[dict[str, Any], str]], bool]:
+    """The documents to parse, and whether they came from JSONL (which sets the default output format)."""
+    if args.input is not None:
+        if not args.input.is_file():
+            raise BadInputError(f"--input {args.input}: no such file")
+        if args.input.suffix.lower() in (".jsonl", ".ndjson"):
+            return list(_read_jsonl(args.input, args.text_field)), True
+        from modeling.geoparsing.text_input import as_text
+
+        return [({}, as_text(args.input.read_bytes(), name=str(args.input)))], False
+    if args.texts:
+        return [({}, text) for text in args.texts], False
+    if sys.stdin.isatty():
+        raise BadInputError("no text: give TEXT arguments, --input FILE, or pipe text to stdin")
+    from modeling.geoparsing.text_input import as_text
+
+    return [({}, as_text(sys.stdin.buffer.read(), name="stdin"))], False
+
+
+def _write(records: Iterator[str], out: TextIO) -> None:
+    for record in records:
+        out.write(record)
+        out.write("\n")
+
+
+def run_geoparse(args: argparse.Namespace) -> int:
+    """Run `georeset geoparse`."""
+    from tqdm import tqdm
+
+    from modeling.geoparsing.geoparser import Geoparser
+    from modeling.geoparsing.output import to_geojson
+
+    if args.batch_size < 1:
+        raise BadInputError(f"--batch-size {args.batch_size}: must be at least 1")
+    documents, from_jsonl = _documents(args)
+    output_format = args.format or ("jsonl" if from_jsonl else "json")
+    geoparser = Geoparser(
+        args.gazetteer,
+        lang=args.lang,
+        ner=args.ner,
+        resolver=args.resolver,
+        adapter=args.adapter,
+        with_geometry=not args.no_geometry,
+    )
+
+    def render() -> Iterator[str]:
+        progress = tqdm(total=len(documents), unit="doc", disable=len(documents) < 2, file=sys.stderr)
+        for first in range(0, len(documents), args.batch_size):
+            batch = documents[first : first + args.batch_size]
+            for (record, _), doc in zip(batch, geoparser.parse_batch([t for _, t in batch]), strict=True):
+                if output_format == "geojson":
+                    yield json.dumps(to_geojson(doc), ensure_ascii=False)
+                    continue
+                result = {**record, **doc.to_dict(with_candidates=args.candidates)}
+                indent = 2 if output_format == "json" else None
+                yield json.dumps(result, ensure_ascii=False, indent=indent)
+            progress.update(len(batch))
+        progress.close()
+
+    if args.output is None:
+        _write(render(), sys.stdout)
+    else:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{args.output.name}.", dir=args.output.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                _write(render(), handle)
+            os.replace(tmp, args.output)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    if args.stats:
+        stats = {
+            **geoparser.stats,
+            "seconds": {k: round(v, 3) for k, v in geoparser.stats["seconds"].items()},
+        }
+        print(json.dumps(stats, default=dict), file=sys.stderr)
+    return 0
+
+
+__all__ = ["FORMATS", "add_parser", "run_geoparse"]

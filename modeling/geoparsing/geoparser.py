@@ -1,0 +1,331 @@
+"""The geoparser: text -> mentions -> candidates -> ranking -> (LLM for unsure cases) -> toponyms.
+
+```python
+from modeling.geoparsing import Geoparser
+
+gp = Geoparser()                                   # embedded gazetteer and spaCy, ranker only
+doc = gp.parse("Flooding hit Paris, Texas on Monday.")
+doc.toponyms[0].admin_path                         # "United States > Texas > Lamar County"
+gp.resolve(text, [(13, 18)])                       # gold mode: the spans are given
+```
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from georeset.errors import BadInputError
+from modeling.geoparsing.candidates import CandidateGenerator, CandidateSettings
+from modeling.geoparsing.context import ContextFinder, ContextSettings
+from modeling.geoparsing.language import detect_language
+from modeling.geoparsing.output import GeometryCache, admin_path, make_toponym
+from modeling.geoparsing.rank import Ranker, RankerWeights
+from modeling.geoparsing.recognize import Recognizer, RecognizerSettings
+from modeling.geoparsing.resolve_llm import LLMQuestion, LLMResolver, context_window, describe_candidate
+from modeling.geoparsing.text_input import as_text
+from modeling.geoparsing.types import (
+    SOURCE_GOLD,
+    STAGE_LLM,
+    STAGE_RANKER,
+    GeoparsedDoc,
+    Mention,
+    ScoredCandidate,
+    Toponym,
+)
+
+if TYPE_CHECKING:
+    from data_builders.gazetteer.index import GazetteerIndex
+
+SUPPORTED_LANGS = ("en", "fr", "auto")
+RANKING_WINDOW = 200
+"""Mentions ranked together; longer documents are ranked in consecutive windows of this many."""
+WINDOW_TEXT_MARGIN = 20_000
+"""Characters of text around a window's mentions that its ranking reads (patterns, names, context places)."""
+
+
+def open_gazetteer(gazetteer: str | os.PathLike | GazetteerIndex | None) -> GazetteerIndex:
+    """A `GazetteerIndex` from an index, a gazetteer folder (or its `index/`), a Hub id, or None (the default)."""
+    if gazetteer is None or isinstance(gazetteer, str | os.PathLike):
+        from data_builders.gazetteer import load_gazetteer
+
+        return load_gazetteer(gazetteer)
+    return gazetteer
+
+
+class Geoparser:
+    """Find place names in text and link them to gazetteer entities with footprints.
+
+    Args:
+        gazetteer: a `GazetteerIndex`, a gazetteer folder, or None for the default built gazetteer
+            (`georeset gazetteer build`).
+        lang: "en", "fr", or "auto" (English or French chosen per document).
+        ner: a spaCy pipeline name or path replacing the default one of the language (or a loaded `Language`).
+        resolver: None (ranker only), "default" (the embedded LLM), or a causal LM Hub id / local folder, or an
+            `LLMResolver`; it decides the mentions whose ranker margin is below `llm_margin`.
+        adapter: a PEFT (LoRA) adapter for the resolver's LLM.
+        llm_margin: the LLM is asked when the top candidate's probability exceeds the runner-up's by less.
+        with_geometry: include GeoJSON geometries (polygons where the gazetteer has them) in the toponyms.
+        text_context: let well-known places named in the text (outside the mentions) inform the ranking.
+        ranker_weights, candidate_settings, recognizer_settings, context_settings: the stages' settings.
+    """
+
+    def __init__(
+        self,
+        gazetteer: str | os.PathLike | GazetteerIndex | None = None,
+        lang: str = "en",
+        ner: Any = None,
+        resolver: str | os.PathLike | LLMResolver | None = None,
+        adapter: str | os.PathLike | None = None,
+        *,
+        llm_margin: float = 0.2,
+        with_geometry: bool = True,
+        ranker_weights: RankerWeights | None = None,
+        candidate_settings: CandidateSettings | None = None,
+        recognizer_settings: RecognizerSettings | None = None,
+        text_context: bool = True,
+        context_settings: ContextSettings | None = None,
+    ) -> None:
+        if lang not in SUPPORTED_LANGS:
+            raise BadInputError(f"lang: '{lang}' is not supported; use one of {', '.join(SUPPORTED_LANGS)}")
+        self.index = open_gazetteer(gazetteer)
+        self.lang = lang
+        self.ner = ner
+        self.candidates = CandidateGenerator(self.index, candidate_settings)
+        self.ranker = Ranker(self.index, ranker_weights)
+        self.context = ContextFinder(self.index, context_settings) if text_context else None
+        self.recognizer_settings = recognizer_settings or RecognizerSettings()
+        self.llm_margin = llm_margin
+        self.with_geometry = with_geometry
+        self.geometry = GeometryCache(self.index if with_geometry else None)
+        if resolver is None or isinstance(resolver, LLMResolver):
+            self.resolver = resolver
+        else:
+            self.resolver = LLMResolver(resolver, adapter=adapter)
+        self._recognizers: dict[str, Recognizer] = {}
+        self.stats: dict[str, Any] = {}
+        self.reset_stats()
+
+    # ------------------------------------------------------------------------------------------------ public
+    def parse(self, text: str | bytes) -> GeoparsedDoc:
+        """Recognize and resolve the toponyms of one text (end to end)."""
+        return self.parse_batch([text])[0]
+
+    def parse_batch(
+        self, texts: Iterable[str | bytes], batch_size: int = 32, *, n_process: int = 1
+    ) -> list[GeoparsedDoc]:
+        """Parse many texts; recognition runs through `nlp.pipe` (n_process > 1 uses more CPU cores)."""
+        texts = [as_text(t, name=f"text #{i}") for i, t in enumerate(texts)]
+        started = time.perf_counter()
+        mentions: list[list[Mention]] = [[] for _ in texts]
+        by_lang: dict[str, list[int]] = defaultdict(list)
+        for i, text in enumerate(texts):
+            by_lang[self._language_of(text)].append(i)
+        for lang, indices in by_lang.items():
+            found = self.recognizer(lang).recognize_many(
+                [texts[i] for i in indices], batch_size=batch_size, n_process=n_process
+            )
+            for i, doc_mentions in zip(indices, found, strict=True):
+                mentions[i] = doc_mentions
+        self._add_time("recognize", started)
+        return self._resolve_documents(texts, mentions)
+
+    def resolve(self, text: str | bytes, spans: Sequence[tuple[int, int]]) -> list[Toponym]:
+        """Gold mode: resolve given spans (character offsets) of a text, one toponym per span, in the given order.
+
+        Raises:
+            BadInputError: a span outside the text or empty.
+        """
+        text = as_text(text)
+        mentions = []
+        for i, span in enumerate(spans):
+            try:
+                start, end = int(span[0]), int(span[1])
+            except (TypeError, ValueError, IndexError) as err:
+                raise BadInputError(
+                    f"spans[{i}] = {span!r}: expected a (start, end) pair of integers"
+                ) from err
+            if not 0 <= start < end <= len(text):
+                raise BadInputError(
+                    f"spans[{i}] = ({start}, {end}): outside the text of {len(text)} characters"
+                )
+            mentions.append(Mention(start, end, text[start:end], source=SOURCE_GOLD))
+        return self._resolve_documents([text], [mentions], keep_order=True)[0].toponyms
+
+    def recognizer(self, lang: str) -> Recognizer:
+        """The recognizer of a language (its spaCy pipeline is loaded on first use)."""
+        if lang not in self._recognizers:
+            from georeset.assets import load_spacy
+
+            nlp = (
+                self.ner
+                if self.ner is not None and not isinstance(self.ner, str)
+                else load_spacy(self.ner or lang)
+            )
+            self._recognizers[lang] = Recognizer(nlp, self.index, self.recognizer_settings)
+        return self._recognizers[lang]
+
+    def reset_stats(self) -> None:
+        """Zero the counters of `stats`."""
+        self.stats = {
+            "documents": 0,
+            "characters": 0,
+            "mentions": 0,
+            "candidates": 0,
+            "resolved": 0,
+            "no_match": 0,
+            "llm_calls": 0,
+            "llm_changed": 0,
+            "mention_sources": Counter(),
+            "seconds": defaultdict(float),
+        }
+
+    # ---------------------------------------------------------------------------------------------- stages
+    def _language_of(self, text: str) -> str:
+        return detect_language(text) if self.lang == "auto" else self.lang
+
+    def _add_time(self, stage: str, started: float) -> None:
+        self.stats["seconds"][stage] += time.perf_counter() - started
+
+    def _resolve_documents(
+        self, texts: list[str], mentions: list[list[Mention]], *, keep_order: bool = False
+    ) -> list[GeoparsedDoc]:
+        ranked_docs = []
+        for text, doc_mentions in zip(texts, mentions, strict=True):
+            started = time.perf_counter()
+            candidates = [self.candidates(m.text) for m in doc_mentions]
+            context = self.context(text, [(m.start, m.end) for m in doc_mentions]) if self.context else []
+            self._add_time("candidates", started)
+            started = time.perf_counter()
+            ranked: list = []
+            # A huge document is ranked in windows of consecutive mentions: context stays local, cost linear.
+            if len(text) <= WINDOW_TEXT_MARGIN:
+                ranked = self.ranker.rank(text, doc_mentions, candidates, context)
+            else:
+                for first in range(0, len(doc_mentions), RANKING_WINDOW):
+                    window = slice(first, first + RANKING_WINDOW)
+                    ranked.extend(self._rank_window(text, doc_mentions[window], candidates[window], context))
+            ranked_docs.append(ranked)
+            self._add_time("rank", started)
+            self.stats["documents"] += 1
+            self.stats["characters"] += len(text)
+            self.stats["mentions"] += len(doc_mentions)
+            self.stats["candidates"] += sum(len(c) for c in candidates)
+            self.stats["mention_sources"].update(m.source for m in doc_mentions)
+        decisions = self._decide(texts, mentions, ranked_docs)
+        started = time.perf_counter()
+        docs = []
+        for text, doc_mentions, ranked, doc_decisions in zip(
+            texts, mentions, ranked_docs, decisions, strict=True
+        ):
+            toponyms = []
+            for mention, (considered, _), (chosen, confidence, stage) in zip(
+                doc_mentions, ranked, doc_decisions, strict=True
+            ):
+                toponyms.append(make_toponym(mention, chosen, confidence, stage, considered, self.geometry))
+                self.stats["resolved" if chosen is not None else "no_match"] += 1
+            if not keep_order:
+                toponyms.sort(key=lambda t: (t.start, t.end))
+            docs.append(GeoparsedDoc(text=text, toponyms=toponyms))
+        self._add_time("output", started)
+        return docs
+
+    def _rank_window(
+        self,
+        text: str,
+        mentions: list[Mention],
+        candidates: list[list],
+        context: list[tuple[Mention, list]],
+    ) -> list[tuple[list[ScoredCandidate], float]]:
+        """Rank the mentions of a long document's window against the text around them only.
+
+        The ranker reads the text for "X, Y" patterns and for admin names; on a 10 MB document, reading all of
+        it per window would make the cost quadratic, so each window sees its own stretch plus a margin.
+        """
+        low = max(0, mentions[0].start - WINDOW_TEXT_MARGIN)
+        high = min(len(text), mentions[-1].end + WINDOW_TEXT_MARGIN)
+
+        def shifted(m: Mention) -> Mention:
+            return replace(m, start=m.start - low, end=m.end - low)
+
+        local_context = [(shifted(m), c) for m, c in context if low <= m.start and m.end <= high]
+        return self.ranker.rank(text[low:high], [shifted(m) for m in mentions], candidates, local_context)
+
+    def _decide(
+        self,
+        texts: list[str],
+        mentions: list[list[Mention]],
+        ranked_docs: list[list[tuple[list[ScoredCandidate], float]]],
+    ) -> list[list[tuple[ScoredCandidate | None, float, str]]]:
+        """The ranker's choice per mention, replaced by the LLM's where the ranker is unsure."""
+        decisions: list[list[tuple[ScoredCandidate | None, float, str]]] = []
+        questions: list[LLMQuestion] = []
+        asked: list[tuple[int, int, list[ScoredCandidate], float]] = []
+        for d, (text, doc_mentions, ranked) in enumerate(zip(texts, mentions, ranked_docs, strict=True)):
+            doc_decisions = []
+            for m, (mention, (scored, p_nil)) in enumerate(zip(doc_mentions, ranked, strict=True)):
+                top = scored[0] if scored else None
+                if top is None or top.probability <= p_nil:
+                    doc_decisions.append((None, p_nil, STAGE_RANKER))
+                    continue
+                doc_decisions.append((top, top.probability, STAGE_RANKER))
+                runner_up = scored[1].probability if len(scored) > 1 else 0.0
+                if (
+                    self.resolver is not None
+                    and len(scored) > 1
+                    and top.probability - runner_up < self.llm_margin
+                ):
+                    options = scored[: self.resolver.max_options]
+                    questions.append(self._question(text, mention, options))
+                    asked.append((d, m, options, p_nil))
+            decisions.append(doc_decisions)
+        if questions:
+            started = time.perf_counter()
+            answers = self.resolver.score(questions)
+            self._add_time("llm", started)
+            self.stats["llm_calls"] += len(questions)
+            for (d, m, options, p_nil), logprobs in zip(asked, answers, strict=True):
+                weights = np.exp(np.array(logprobs) - max(logprobs))
+                shares = weights / weights.sum()
+                for option, logprob in zip(options, logprobs, strict=True):
+                    option.llm_logprob = logprob
+                best = int(np.argmax(shares))
+                if options[best] is not decisions[d][m][0]:
+                    self.stats["llm_changed"] += 1
+                decisions[d][m] = (options[best], float(shares[best] * (1.0 - p_nil)), STAGE_LLM)
+        return decisions
+
+    @staticmethod
+    def _question(text: str, mention: Mention, options: list[ScoredCandidate]) -> LLMQuestion:
+        return make_question(text, mention, options)
+
+
+def make_question(text: str, mention: Mention, options: Sequence[ScoredCandidate]) -> LLMQuestion:
+    """The question the LLM resolver is asked about a mention (also used to build its training data)."""
+    lines = [
+        describe_candidate(
+            o.candidate.name,
+            o.candidate.feature_type,
+            admin_path(o.candidate),
+            o.candidate.country_code,
+            int(o.candidate.population),
+        )
+        for o in options
+    ]
+    return LLMQuestion(context_window(text, mention.start, mention.end), mention.text, lines)
+
+
+__all__ = [
+    "RANKING_WINDOW",
+    "SUPPORTED_LANGS",
+    "WINDOW_TEXT_MARGIN",
+    "Geoparser",
+    "make_question",
+    "open_gazetteer",
+]

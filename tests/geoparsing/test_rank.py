@@ -1,0 +1,82 @@
+"""Ranking: features, choices on known ambiguities, calibrated probabilities and the explicit no-match."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from modeling.geoparsing.candidates import CandidateGenerator
+from modeling.geoparsing.rank import FEATURES, Ranker
+from modeling.geoparsing.types import Mention
+
+
+def _rank(index, text, names):
+    mentions, start = [], 0
+    for name in names:
+        start = text.index(name, start)
+        mentions.append(Mention(start, start + len(name), name))
+        start += len(name)
+    generate = CandidateGenerator(index)
+    return Ranker(index).rank(text, mentions, [generate(m.text) for m in mentions])
+
+
+def test_paris_alone_is_the_capital(memory_index):
+    ((scored, p_nil),) = _rank(memory_index, "She flew to Paris.", ["Paris"])
+    assert scored[0].candidate.entity_id == "E1"
+    assert math.isclose(sum(s.probability for s in scored) + p_nil, 1.0, rel_tol=1e-9)
+
+
+def test_paris_with_texas_context_is_paris_texas(memory_index):
+    ranked = _rank(
+        memory_index,
+        "Storms hit Paris on Monday. Texas officials said the damage was heavy.",
+        ["Paris", "Texas"],
+    )
+    assert ranked[0][0][0].candidate.entity_id == "E2"
+    assert ranked[0][0][0].features["country_context"] > 0.5
+    assert ranked[0][0][0].features["admin_named"] == 1.0
+
+
+def test_x_comma_y_containment(memory_index):
+    ranked = _rank(memory_index, "He lives in Paris, Tenn., with his family.", ["Paris"])
+    top = ranked[0][0][0]
+    assert top.candidate.entity_id == "E3"
+    assert top.features["container"] == 1.0
+
+
+def test_alexandria_la_abbreviation(memory_index):
+    ranked = _rank(memory_index, "A woman from Alexandria, La. was arrested.", ["Alexandria", "La."])
+    assert ranked[0][0][0].candidate.entity_id == "E17"
+    assert ranked[1][0][0].candidate.entity_id == "E19"
+    assert ranked[1][0][0].features["container_slot"] == 1.0
+
+
+def test_demonym_picks_the_country(memory_index):
+    ranked = _rank(memory_index, "Turkish troops moved.", ["Turkish"])
+    top = ranked[0][0][0]
+    assert top.candidate.entity_id == "E8" and top.features["demonym"] == 1.0
+
+
+def test_features_are_complete_and_bounded(memory_index):
+    ranked = _rank(memory_index, "Denver and Boulder, Colorado.", ["Denver", "Boulder", "Colorado"])
+    for scored, _ in ranked:
+        for s in scored:
+            assert set(s.features) == set(FEATURES)
+            assert all(-1.0 <= v <= 2.0 for v in s.features.values())
+
+
+def test_no_candidates_is_no_match(memory_index):
+    ranked = _rank(memory_index, "Snow in Xqzwv and Denver.", ["Xqzwv", "Denver"])
+    assert ranked[0] == ([], 1.0)
+    assert ranked[1][0][0].candidate.entity_id == "E24"
+
+
+def test_same_text_same_choice(memory_index):
+    ranked = _rank(memory_index, "Paris is calm. Paris, Texas got rain.", ["Paris", "Paris", "Texas"])
+    assert ranked[0][0][0].candidate.entity_id == ranked[1][0][0].candidate.entity_id == "E2"
+
+
+def test_mismatched_lengths_are_an_error(memory_index):
+    with pytest.raises(ValueError, match="2 mentions but 1"):
+        Ranker(memory_index).rank("a b", [Mention(0, 1, "a"), Mention(2, 3, "b")], [[]])
