@@ -12,37 +12,47 @@ import sys
 
 from georeset.errors import GeoresetError
 
-# (module, description). A module provides `add_parser(subparsers) -> None`; each parser sets `func=callable(args)`.
-SUBCOMMAND_MODULES: list[str] = [
-    "georeset.hub.cli",
-    "data_builders.gazetteer.cli",
-    "modeling.geoparsing.cli",
-    "eval.cli",
-    "georeset.demo",
-]
+# command -> (module, one-line help). A module provides `add_parser(subparsers) -> None`; each parser sets
+# `func=callable(args)`. Only the module of the command being run is imported: some concerns import torch and
+# transformers, which would make `georeset gazetteer lookup` wait seconds for nothing.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "hub": ("georeset.hub.cli", "a local Hugging Face Hub-protocol server"),
+    "gazetteer": ("data_builders.gazetteer.cli", "build, publish and query the gazetteer"),
+    "geotext": ("data_builders.geotext.cli", "build geotext datasets and resolver examples"),
+    "geoparse": ("modeling.geoparsing.cli", "find place names in text and link them to gazetteer entities"),
+    "eval": ("eval.cli", "evaluate georeset on benchmark data"),
+    "demo": ("georeset.demo", "run the main job end to end on the embedded defaults"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every subcommand that is installed."""
+def _requested_command(argv: list[str] | None) -> str | None:
+    """The subcommand named on the command line (the first argument that is not an option), if known."""
+    args = sys.argv[1:] if argv is None else argv
+    first = next((arg for arg in args if not arg.startswith("-")), None)
+    return first if first in SUBCOMMANDS else None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: the full definition of the command being run, a one-line entry for the others.
+
+    Without a known command in `argv` (e.g. `georeset --help`), every command module is imported.
+    """
     parser = argparse.ArgumentParser(
         prog="georeset", description="Link text about places to Earth observation."
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            # A concern not built yet (or its optional dependency missing) hides its command, nothing more.
-            if err.name and (module_name.startswith(err.name) or err.name == module_name):
-                continue
-            raise
-        module.add_parser(subparsers)
+    wanted = _requested_command(argv)
+    for command, (module_name, help_text) in SUBCOMMANDS.items():
+        if wanted is not None and command != wanted:
+            subparsers.add_parser(command, help=help_text)
+            continue
+        importlib.import_module(module_name).add_parser(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `georeset` console script."""
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

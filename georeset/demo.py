@@ -96,8 +96,64 @@ def step_local_hub(args: argparse.Namespace) -> None:
     )
 
 
+LOOKUPS = ("Montpellier", "Paris", "St Petersburg", "Turkish", "W.Va.")
+GEOPARSE_TEXTS = [
+    ("en", "The Paris Police Department said Turkish investors had bought land near Paris, Texas."),
+    (
+        "en",
+        "Flooding closed roads between Montpellier and Nîmes in the south of France, and Tamil Nadu braced for a cyclone.",
+    ),
+    (
+        "fr",
+        "Les inondations ont touché Montpellier et Nîmes, près du Rhône, avant d'atteindre Avignon et Marseille.",
+    ),
+]
+
+
+def step_gazetteer(args: argparse.Namespace) -> None:
+    """Build (or reuse) the embedded gazetteer and show a few lookups from its index."""
+    from data_builders.gazetteer import load_gazetteer
+    from data_builders.gazetteer.build import ensure_gazetteer
+
+    started = time.perf_counter()
+    ensure_gazetteer()
+    index = load_gazetteer()
+    print(f"gazetteer ready in {time.perf_counter() - started:.1f} s: {len(index):,} entities")
+    for name in LOOKUPS:
+        found = index.lookup(name, top_k=3)
+        shown = "; ".join(
+            f"{c.name} ({c.feature_type}, {c.admin1_name + ', ' if c.admin1_name else ''}{c.country_code}, "
+            f"pop {c.population:,}, {c.match_type}{' ' + c.matched_lang if c.matched_lang else ''})"
+            for c in found
+        )
+        print(f"  lookup {name!r:16} -> {shown}")
+
+
+def step_geoparse(args: argparse.Namespace) -> None:
+    """Geoparse an English and a French text; print each toponym and write the GeoJSON maps."""
+    import json
+
+    from modeling.geoparsing import Geoparser, to_geojson
+
+    parsers = {lang: Geoparser(lang=lang) for lang in {lang for lang, _ in GEOPARSE_TEXTS}}
+    for number, (lang, text) in enumerate(GEOPARSE_TEXTS, start=1):
+        doc = parsers[lang].parse(text)
+        print(f"[{lang}] {text}")
+        for t in doc.toponyms:
+            where = f"{t.lat:.3f}, {t.lon:.3f}" if t.lat is not None else "no match"
+            print(
+                f"   {t.text!r:22} -> {t.name or '-'} ({t.feature_type or '-'}; {t.admin_path or '-'}) "
+                f"[{where}] conf {t.confidence:.2f} by {t.stage}"
+            )
+        out = DEMO_OUT / f"geoparse-{number}-{lang}.geojson"
+        out.write_text(json.dumps(to_geojson(doc), ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"   map: {out}")
+
+
 STEPS: list[tuple[str, Callable[[argparse.Namespace], None]]] = [
     ("Embedded models, offline", step_embedded_models),
+    ("Gazetteer: embedded default, candidate index", step_gazetteer),
+    ("Geoparser: text -> toponyms -> gazetteer entities", step_geoparse),
     ("GeoLLaVA on a real Sentinel-2 patch", step_geollava),
     ("Publish to and load from a local Hub", step_local_hub),
 ]
