@@ -1,0 +1,137 @@
+"""`georeset eval <task>`: evaluations on benchmark data. `geoparsing` now; the EO tasks join this group later."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from georeset.errors import BadInputError
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return number
+
+
+def _geoparsing(args: argparse.Namespace) -> int:
+    """Load the corpus and the geoparser, evaluate, write the report (and plot / details), print a summary."""
+    from eval.geoparsing.corpora import load_corpus
+    from eval.geoparsing.run import evaluate_geoparser, format_summary, write_details, write_report
+
+    corpus = load_corpus(args.corpus, limit=args.limit)
+    if corpus.n_documents == 0:
+        raise BadInputError(f"corpus {args.corpus}: no documents to evaluate")
+    print(
+        f"{corpus.name}: {corpus.n_documents} documents, {corpus.n_toponyms} gold toponyms "
+        f"({corpus.n_toponyms_with_coordinates} with coordinates); offsets shifted by {corpus.offset_shift}, "
+        f"{corpus.offset_mismatches} still disagree with the text",
+        file=sys.stderr,
+    )
+    started = time.perf_counter()
+    geoparser = _load_geoparser(args)
+    index = None if args.no_coverage else _gazetteer_index(geoparser, args.gazetteer)
+    load_s = time.perf_counter() - started
+    if args.compare:
+        return _compare(args, corpus, geoparser, index)
+    evaluation = evaluate_geoparser(corpus, geoparser, mode=args.mode, index=index, progress=not args.quiet)
+    evaluation.report["timing"]["load_geoparser_s"] = round(load_s, 3)
+    evaluation.report["settings"] = {
+        "corpus_path": str(Path(args.corpus).resolve()),
+        "limit": args.limit,
+        "resolver": args.resolver,
+        "gazetteer": str(args.gazetteer) if args.gazetteer else None,
+        "lang": args.lang,
+    }
+    write_report(evaluation, args.out)
+    if args.plot:
+        from eval.geoparsing.plots import plot_errors
+
+        plot_errors(evaluation.errors_km, args.plot, title=f"{corpus.name} ({args.mode})")
+    if args.details:
+        write_details(evaluation, args.details)
+    print(format_summary(evaluation.report))
+    print(f"report: {args.out}" + (f", plot: {args.plot}" if args.plot else ""), file=sys.stderr)
+    return 0
+
+
+def _compare(args: argparse.Namespace, corpus, geoparser, index) -> int:
+    """`--compare A --compare B ...`: one report with every resolver, and their scores on the toponyms sent to the LLM."""
+    import json
+
+    from eval.geoparsing.compare import compare_resolvers, format_comparison
+    from eval.geoparsing.run import _write_atomic
+
+    if args.mode != "gold":
+        raise BadInputError("--compare runs in gold mode only (resolution is what differs between resolvers)")
+    report = compare_resolvers(corpus, geoparser, args.compare, index=index, progress=not args.quiet)
+    _write_atomic(Path(args.out), json.dumps(report, indent=2, default=str) + "\n")
+    print(format_comparison(report))
+    print(f"report: {args.out}", file=sys.stderr)
+    return 0
+
+
+def _load_geoparser(args: argparse.Namespace):
+    from modeling.geoparsing import Geoparser
+
+    kwargs = {"gazetteer": args.gazetteer, "lang": args.lang}
+    if args.resolver is not None:  # otherwise the Geoparser's own default applies
+        kwargs["resolver"] = None if args.resolver.lower() == "none" else args.resolver
+    return Geoparser(**kwargs)
+
+
+def _gazetteer_index(geoparser, gazetteer: Path | None):
+    """The geoparser's own index when it exposes one (no second copy in memory), else the gazetteer loaded anew."""
+    for attribute in ("index", "gazetteer"):
+        index = getattr(geoparser, attribute, None)
+        if hasattr(index, "lookup") and hasattr(index, "geometry"):
+            return index
+    from data_builders.gazetteer import load_gazetteer
+
+    return load_gazetteer(gazetteer)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `georeset eval` and its tasks."""
+    parser = subparsers.add_parser("eval", help="evaluate georeset on benchmark data", description=__doc__)
+    tasks = parser.add_subparsers(dest="task", metavar="TASK")
+    parser.set_defaults(func=lambda _args: parser.print_help() or 2)
+
+    geo = tasks.add_parser(
+        "geoparsing",
+        help="score the geoparser on a corpus (LGL, GeoVirus, WikToR, EUPEG gold lines)",
+        description="Run the geoparser over a benchmark corpus and write Acc@161km, mean / median error, AUC, "
+        "recognition P/R/F1, GeoNames-id accuracy and gazetteer coverage to a JSON report.",
+    )
+    geo.add_argument(
+        "--corpus", required=True, type=Path, help="corpus file or folder (format detected from it)"
+    )
+    geo.add_argument("--mode", choices=("gold", "e2e"), default="gold", help="gold spans given, or raw text")
+    geo.add_argument("--limit", type=_positive_int, help="evaluate only the first N documents")
+    geo.add_argument("--resolver", help="LLM resolver: 'none', 'default', a Hub id or a local path")
+    geo.add_argument(
+        "--compare",
+        action="append",
+        metavar="RESOLVER",
+        help="compare resolvers in one report (repeat: --compare none --compare default --compare ADAPTER); "
+        "gold mode",
+    )
+    geo.add_argument("--gazetteer", type=Path, help="gazetteer folder (default: $GEORESET_HOME/gazetteer)")
+    geo.add_argument(
+        "--lang", choices=("en", "fr", "auto"), default="en", help="language of the corpus (default en)"
+    )
+    geo.add_argument("--out", required=True, type=Path, help="the JSON report to write")
+    geo.add_argument("--plot", type=Path, help="also write the error-distance plot (PNG)")
+    geo.add_argument("--details", type=Path, help="also write one JSON line per toponym, for error analysis")
+    geo.add_argument("--no-coverage", action="store_true", help="skip the gazetteer coverage check")
+    geo.add_argument("--quiet", action="store_true", help="no progress bars")
+    geo.set_defaults(func=_geoparsing)
+
+
+__all__ = ["add_parser"]
