@@ -116,6 +116,31 @@ def _hub_hint(name: str) -> str:
     return f"check the id, your network and HF_ENDPOINT ({endpoint}), or give a local folder"
 
 
+def adapter_base_model(name_or_path: str | os.PathLike | None) -> str | None:
+    """The base model of a PEFT adapter (folder or Hub id), or None when `name_or_path` is not an adapter.
+
+    georeset's own adapters record the embedded LLM as `EMBEDDED_LLM`, so they load on any machine.
+    """
+    if name_or_path is None or str(name_or_path) in (EMBEDDED_LLM, "embedded", "default"):
+        return None
+    import json
+
+    local = Path(str(name_or_path)).expanduser()
+    config_file: Path | None = local / "adapter_config.json" if local.is_dir() else None
+    if config_file is None and not local.exists() and str(name_or_path).count("/") == 1:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+        try:
+            config_file = Path(hf_hub_download(str(name_or_path), "adapter_config.json"))
+        except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError):
+            return None  # not an adapter repo (or unreachable: the model load then says so)
+    if config_file is None or not config_file.is_file():
+        return None
+    base = json.loads(config_file.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    return base or EMBEDDED_LLM
+
+
 def load_causal_lm(
     name_or_path: str | os.PathLike | None = None,
     *,
@@ -126,7 +151,8 @@ def load_causal_lm(
     """Load a causal LM and its tokenizer.
 
     Args:
-        name_or_path: a Hub id, a local folder, or `None` for the embedded SmolLM2-135M-Instruct.
+        name_or_path: a Hub id, a local folder, or `None` for the embedded SmolLM2-135M-Instruct; a PEFT adapter
+            (folder or Hub id) loads on the base model its config names.
         adapter: optional PEFT (LoRA) adapter, a Hub id or folder, applied on top.
         dtype: torch dtype; default float32 on CPU (bf16 matmuls are slow there) and the checkpoint's dtype on GPU.
         device: "cpu", "cuda"...; default CUDA when available.
@@ -137,6 +163,10 @@ def load_causal_lm(
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if adapter is None:
+        base = adapter_base_model(name_or_path)
+        if base is not None:  # a LoRA adapter named as the model: load its base, then the adapter
+            name_or_path, adapter = base, name_or_path
     source = resolve_llm(name_or_path)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if dtype is None:
@@ -199,6 +229,7 @@ __all__ = [
     "EMBEDDED_ENCODER",
     "EMBEDDED_LLM",
     "SPACY_ALIASES",
+    "adapter_base_model",
     "embedded_llm_path",
     "load_causal_lm",
     "load_spacy",
