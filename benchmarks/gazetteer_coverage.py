@@ -22,7 +22,7 @@ from data_builders.gazetteer import load_gazetteer
 from data_builders.gazetteer.embedded import read_embedded
 from data_builders.gazetteer.normalize import normalize_name
 from data_builders.gazetteer.report import BuildReport
-from eval.geoparsing.corpora import load_corpus
+from data_builders.geotext.corpora import load_corpus
 from eval.geoparsing.coverage import CoverageChecker
 from eval.geoparsing.scoring import ACC_THRESHOLD_KM, great_circle_km
 from georeset.settings import shared_data_dir

@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if data is None:
         print("skipped: ../shared/data is absent (set GEORESET_SHARED_DATA)")
         return 0
-    from eval.geoparsing.corpora import load_corpus
+    from data_builders.geotext.corpora import load_corpus
     from modeling.geoparsing import Geoparser
 
     try:

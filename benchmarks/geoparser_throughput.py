@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if lgl is None or not lgl.is_file():
         print("skipped: ../shared/data/geoparsing/LGL/lgl.xml is absent (set GEORESET_SHARED_DATA)")
         return 0
-    from eval.geoparsing.corpora import load_corpus
+    from data_builders.geotext.corpora import load_corpus
     from modeling.geoparsing import Geoparser
 
     texts = [doc.text for doc in load_corpus(lgl).documents]

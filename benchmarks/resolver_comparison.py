@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from data_builders.geotext.corpora import load_corpus  # noqa: E402
 from eval.geoparsing.compare import compare_resolvers, format_comparison  # noqa: E402
-from eval.geoparsing.corpora import load_corpus  # noqa: E402
 from georeset.settings import shared_data_dir  # noqa: E402
 
 CORPORA = {"LGL": "LGL/lgl.xml", "GeoVirus": "GeoVirus/GeoVirus.xml", "WikToR": "WikToR"}

@@ -22,7 +22,7 @@ def _positive_int(value: str) -> int:
 
 def _geoparsing(args: argparse.Namespace) -> int:
     """Load the corpus and the geoparser, evaluate, write the report (and plot / details), print a summary."""
-    from eval.geoparsing.corpora import load_corpus
+    from data_builders.geotext.corpora import load_corpus
     from eval.geoparsing.run import evaluate_geoparser, format_summary, write_details, write_report
 
     corpus = load_corpus(args.corpus, limit=args.limit)

@@ -1,7 +1,6 @@
 """The geoparsing benchmark corpora (LGL, GeoWebNews/TR-News, GeoVirus, WikToR, EUPEG) as gold geotext records.
 
-The corpus readers live in `eval.geoparsing.corpora` (the evaluation reads them too); this is the one narrow
-import from data_builders into eval, a backwards edge to remove when the readers move to data_builders/geotext.
+The corpus readers live in `data_builders.geotext.corpora`, where the evaluation (`eval.geoparsing`) reads them too.
 Records keep the gold coordinates, and the GeoNames id as the entity id (`geonames:<id>`, the gazetteer's ids)
 where the corpus gives one. `distant` refuses these records for training unless explicitly allowed.
 """
@@ -21,7 +20,7 @@ def read_benchmark(path: str | Path, report: BuildReport, *, limit: int | None =
     Raises:
         BadInputError: the corpus cannot be read (the message names the file and record).
     """
-    from eval.geoparsing.corpora import load_corpus
+    from data_builders.geotext.corpora import load_corpus
 
     corpus = load_corpus(path, limit=limit)
     source = corpus.name

@@ -1,6 +1,6 @@
 """Geoparsing evaluation: benchmark corpus readers, metrics (`evaluate` modules in `metrics/`), the eval run."""
 
-from eval.geoparsing.corpora import Corpus, Document, GoldToponym, load_corpus
+from data_builders.geotext.corpora import Corpus, Document, GoldToponym, load_corpus
 from eval.geoparsing.coverage import coverage_cap
 from eval.geoparsing.scoring import error_statistics, span_prf
 

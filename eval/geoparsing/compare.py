@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval.geoparsing.corpora import Corpus
+from data_builders.geotext.corpora import Corpus
 from eval.geoparsing.run import evaluate_geoparser
 from eval.geoparsing.scoring import error_statistics
 from georeset.errors import BadInputError

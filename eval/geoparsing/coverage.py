@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from eval.geoparsing.corpora import GoldToponym
+from data_builders.geotext.corpora import GoldToponym
 from eval.geoparsing.scoring import ACC_THRESHOLD_KM, great_circle_km
 
 COVERAGE_TOP_K = 50

@@ -24,7 +24,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from eval.geoparsing.corpora import Corpus, Document, GoldToponym
+from data_builders.geotext.corpora import Corpus, Document, GoldToponym
 from eval.geoparsing.coverage import CandidateIndex, CoverageChecker
 from eval.geoparsing.published import published_figures
 from eval.geoparsing.scoring import (

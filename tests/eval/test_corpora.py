@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.geoparsing.corpora import detect_format, load_corpus
+from data_builders.geotext.corpora import detect_format, load_corpus
 from georeset.errors import BadInputError
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from shapely import Polygon
 
-from eval.geoparsing.corpora import GoldToponym
+from data_builders.geotext.corpora import GoldToponym
 from eval.geoparsing.coverage import CoverageChecker, coverage_cap
 
 

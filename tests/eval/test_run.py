@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from eval.geoparsing.corpora import load_corpus
+from data_builders.geotext.corpora import load_corpus
 from eval.geoparsing.run import evaluate_geoparser, format_summary
 from eval.geoparsing.scoring import MAX_ERROR_KM, great_circle_km
 from georeset.cli import main

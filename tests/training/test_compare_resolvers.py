@@ -56,8 +56,8 @@ def corpus_dir(tmp_path):
 
 
 def test_compare_ranker_and_llm(tmp_path, gazetteer_dir, corpus_dir, tiny_model):
+    from data_builders.geotext.corpora import load_corpus
     from eval.geoparsing.compare import compare_resolvers, format_comparison
-    from eval.geoparsing.corpora import load_corpus
     from modeling.geoparsing import Geoparser
 
     geoparser = Geoparser(gazetteer=gazetteer_dir, llm_margin=1.0, with_geometry=False)  # ask the LLM always
