@@ -90,24 +90,41 @@ def parse_arguments(argv: list[str] | None = None):
     return script_args, training_args, model_args
 
 
-def _resume_checkpoint(training_args) -> str | None:
-    """`--resume_from_checkpoint last|true` -> the newest checkpoint of the output folder; a path as is."""
-    from transformers.trainer_utils import get_last_checkpoint
+def _complete_checkpoints(output_dir: str) -> list[Path]:
+    """Checkpoint folders of `output_dir`, oldest first, that a kill did not leave half-written.
 
+    The Trainer writes `trainer_state.json` last when it saves a checkpoint, so a folder without it was interrupted.
+    """
+    folder = Path(output_dir)
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.glob("checkpoint-*"):
+        step = path.name.removeprefix("checkpoint-")
+        if path.is_dir() and step.isdigit() and (path / "trainer_state.json").is_file():
+            found.append((int(step), path))
+    return [path for _, path in sorted(found)]
+
+
+def _resume_checkpoint(training_args) -> str | None:
+    """`--resume_from_checkpoint last|true` -> the newest complete checkpoint of the output folder; a path as is."""
     wanted = training_args.resume_from_checkpoint
     if wanted is None or str(wanted).lower() in ("false", "no", ""):
         return None
     if str(wanted).lower() in ("last", "true", "yes"):
-        last = (
-            get_last_checkpoint(training_args.output_dir) if os.path.isdir(training_args.output_dir) else None
-        )
-        if last is None:
+        complete = _complete_checkpoints(training_args.output_dir)
+        if not complete:
             raise BadInputError(
-                f"--resume_from_checkpoint {wanted}: no checkpoint in {training_args.output_dir}"
+                f"--resume_from_checkpoint {wanted}: no complete checkpoint in {training_args.output_dir}"
             )
-        return last
+        return str(complete[-1])
     if not os.path.isdir(wanted):
         raise BadInputError(f"--resume_from_checkpoint {wanted}: no such checkpoint folder")
+    if not (Path(wanted) / "trainer_state.json").is_file():
+        raise BadInputError(
+            f"--resume_from_checkpoint {wanted}: the checkpoint is incomplete (no trainer_state.json; "
+            "the run was probably killed while saving it): resume from an earlier one or with 'last'"
+        )
     return wanted
 
 

@@ -54,6 +54,8 @@ _PLACE_LABELS = {"en": frozenset({"GPE", "LOC"}), "fr": frozenset({"LOC"})}
 _FACILITY_LABELS = frozenset({"FAC"})
 _DEMONYM_LABELS = frozenset({"NORP"})
 _PERSON_LABELS = frozenset({"PERSON", "PER"})
+# Words that join like with like: a name after "Paris and" or "Lyon, " is read as the same kind of thing.
+_COORDINATORS = frozenset({"and", "or", ",", "&", "et", "ou"})
 # Labels of names (not of dates, numbers, quantities) that a small NER model gives to places by mistake.
 _NAME_LABELS = frozenset(
     {"PERSON", "PER", "ORG", "MISC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
@@ -179,7 +181,14 @@ class Recognizer:
         for ent in doc.ents:
             for token in ent:
                 covered[token.i] = True
-            mentions.extend(self._from_entity(doc, ent, lowercase_words))
+            found = self._from_entity(doc, ent, lowercase_words)
+            if (
+                not found
+                and mentions
+                and self._coordinated_with_place(doc, ent, mentions[-1], lowercase_words)
+            ):
+                found = [_mention(ent, ent.label_, SOURCE_RELABELED)]
+            mentions.extend(found)
         if self.index is not None and self.settings.gazetteer_ngrams:
             mentions.extend(self._from_capitalised_runs(doc, covered, lowercase_words))
         return _without_overlaps(mentions)
@@ -217,6 +226,27 @@ class Recognizer:
         if self.settings.embedded and label not in _PERSON_LABELS:
             return self._embedded_places(span, label)
         return []
+
+    def _coordinated_with_place(
+        self, doc: Doc, ent: Span, previous: Mention, lowercase_words: set[str]
+    ) -> bool:
+        """ "Montpellier and Nîmes": a name entity joined by "and"/"or"/"," to the place just before it.
+
+        Coordination joins like with like, so a gazetteer name coordinated with a place reads as a place even when
+        the NER labels it ORG or PERSON. Common words and acronyms still need stronger evidence.
+        """
+        if self.index is None or not self.settings.relabel or ent.label_ not in _NAME_LABELS:
+            return False
+        k = ent.start - 1
+        if k < 1 or doc[k].lower_ not in _COORDINATORS or previous.end != doc[k - 1].idx + len(doc[k - 1]):
+            return False
+        info = self._info(ent.text)
+        return (
+            info.known
+            and not info.demonym
+            and not _is_acronym(ent)
+            and not _is_common(ent, self._common_words, lowercase_words)
+        )
 
     def _geographic_context(self, doc: Doc, span: Span) -> bool:
         return self._locative_before(doc, span.start) or self._comma_pattern(doc, span)

@@ -105,7 +105,7 @@ def test_refuses_useless_data_before_loading_a_model(tmp_path):
                 "/nonexistent",
             ]
         )
-    with pytest.raises(BadInputError, match="no checkpoint"):
+    with pytest.raises(BadInputError, match="no complete checkpoint"):
         main(
             [
                 "--dataset",
@@ -193,3 +193,26 @@ def test_killed_run_resumes_with_accelerate_launch(tmp_path, tiny_model):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     metrics = json.loads((out / "resolver_metrics.json").read_text())
     assert metrics["steps"] == first + 2
+
+
+def test_resume_last_skips_a_checkpoint_half_written_by_a_kill(tmp_path):
+    from types import SimpleNamespace
+
+    from training.train_resolver import _resume_checkpoint
+
+    out = tmp_path / "run"
+    for step, complete in ((2, True), (4, True), (6, False)):
+        folder = out / f"checkpoint-{step}"
+        folder.mkdir(parents=True)
+        (folder / "adapter_model.safetensors").write_bytes(b"x")
+        if complete:
+            (folder / "trainer_state.json").write_text("{}")
+    assert _resume_checkpoint(SimpleNamespace(resume_from_checkpoint="last", output_dir=str(out))) == str(
+        out / "checkpoint-4"
+    )
+    with pytest.raises(BadInputError, match="checkpoint-6.*incomplete"):
+        _resume_checkpoint(
+            SimpleNamespace(resume_from_checkpoint=str(out / "checkpoint-6"), output_dir=str(out))
+        )
+    with pytest.raises(BadInputError, match="no complete checkpoint"):
+        _resume_checkpoint(SimpleNamespace(resume_from_checkpoint="last", output_dir=str(tmp_path / "empty")))
