@@ -591,25 +591,7 @@ def _records_to_batch(records: list[PlaceRecord]) -> pa.RecordBatch:
         names=["xmin", "ymin", "xmax", "ymax"],
         mask=pa.array(~has_point),
     )
-    strings = {
-        name: pa.array([getattr(r, name) for r in records], pa.string())
-        for name in (
-            "name",
-            "feature_type",
-            "feature_code",
-            "country_code",
-            "admin1_code",
-            "admin1_name",
-            "admin2_code",
-            "admin2_name",
-            "wikidata_id",
-            "osm_id",
-            "naturalearth_id",
-            "wikipedia",
-            "source",
-            "record_id",
-        )
-    }
+    strings = {name: pa.array([getattr(r, name) for r in records], pa.string()) for name in _STRING_FIELDS}
     population = pa.array([r.population for r in records], pa.int64())
     geonames = pa.array([r.geonames_id for r in records], pa.int64())
     columns = {
