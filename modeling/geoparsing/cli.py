@@ -130,7 +130,10 @@ def run_geoparse(args: argparse.Namespace) -> int:
                 if output_format == "geojson":
                     yield json.dumps(to_geojson(doc), ensure_ascii=False)
                     continue
-                result = {**record, **doc.to_dict(with_candidates=args.candidates)}
+                result = {
+                    **record,
+                    **doc.to_dict(with_candidates=args.candidates, with_geometry=not args.no_geometry),
+                }
                 indent = 2 if output_format == "json" else None
                 yield json.dumps(result, ensure_ascii=False, indent=indent)
             progress.update(len(batch))

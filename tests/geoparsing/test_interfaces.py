@@ -58,7 +58,7 @@ def test_cli_text_arguments_json(cli_gazetteer, capsys):
         docs.append(doc)
     assert [d["text"] for d in docs] == ["Flooding hit Paris, Texas.", "Snow in Denver."]
     assert docs[0]["toponyms"][0]["admin_path"] == "United States > Texas > Lamar County"
-    assert "geometry" in docs[0]["toponyms"][0]
+    assert "geometry" not in docs[0]["toponyms"][0]  # --no-geometry leaves it out, as its help says
 
 
 def test_cli_jsonl_in_jsonl_out(cli_gazetteer, tmp_path, capsys):
