@@ -21,7 +21,7 @@ from tqdm import tqdm
 from data_builders.gazetteer.report import BuildReport
 from data_builders.geotext.card import render_card
 from data_builders.geotext.schema import check_record, features
-from georeset.errors import BadInputError, GeoresetError
+from georeset.errors import BadInputError
 
 SHARD_ROWS = 2_000
 UPLOAD_PATTERNS = ["README.md", "build_report.json", "data/*.parquet"]
@@ -173,34 +173,22 @@ def push_geotext(
         HubUnreachableError: the endpoint does not answer or offline mode is on.
         GeoresetError: the Hub refused the upload.
     """
-    from data_builders.gazetteer.publish import check_repo_id
+    from data_builders.gazetteer.publish import push_folder
 
     folder = Path(folder).expanduser()
     if not (folder / "README.md").is_file() or not any((folder / "data").glob("*.parquet")):
         raise BadInputError(
             f"{folder}: not a geotext dataset folder (README.md and data/*.parquet are missing)"
         )
-    check_repo_id(repo_id)
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
-
-    from georeset.hub.client import check_endpoint
-
-    check_endpoint()
-    api = HfApi(token=token)
-    try:
-        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        commit = api.upload_folder(
-            folder_path=folder,
-            repo_id=repo_id,
-            repo_type="dataset",
-            allow_patterns=UPLOAD_PATTERNS,
-            delete_patterns=["data/*.parquet"],
-            commit_message="Upload georeset geotext dataset",
-        )
-    except HfHubHTTPError as error:
-        raise GeoresetError(f"pushing {folder} to {repo_id} failed: {error}") from error
-    return commit.commit_url
+    return push_folder(
+        folder,
+        repo_id,
+        allow_patterns=UPLOAD_PATTERNS,
+        delete_patterns=["data/*.parquet"],
+        commit_message="Upload georeset geotext dataset",
+        token=token,
+        private=private,
+    )
 
 
 def read_build_report(folder: str | Path) -> dict:
