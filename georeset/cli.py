@@ -12,16 +12,16 @@ import sys
 
 from georeset.errors import GeoresetError
 
-# command -> (module, one-line help). A module provides `add_parser(subparsers) -> None`; each parser sets
-# `func=callable(args)`. Only the module of the command being run is imported: some concerns import torch and
-# transformers, which would make `georeset gazetteer lookup` wait seconds for nothing.
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "hub": ("georeset.hub.cli", "a local Hugging Face Hub-protocol server"),
-    "gazetteer": ("data_builders.gazetteer.cli", "build, publish and query the gazetteer"),
-    "geotext": ("data_builders.geotext.cli", "build geotext datasets and resolver examples"),
-    "geoparse": ("modeling.geoparsing.cli", "find place names in text and link them to gazetteer entities"),
-    "eval": ("eval.cli", "evaluate georeset on benchmark data"),
-    "demo": ("georeset.demo", "run the main job end to end on the embedded defaults"),
+# command -> module. A module provides `add_parser(subparsers) -> None`; each parser sets `func=callable(args)`.
+# Only the module of the command being run is imported: some concerns import torch and transformers, which would
+# make `georeset gazetteer lookup` wait seconds for nothing. The help texts live in the modules alone.
+SUBCOMMANDS: dict[str, str] = {
+    "hub": "georeset.hub.cli",
+    "gazetteer": "data_builders.gazetteer.cli",
+    "geotext": "data_builders.geotext.cli",
+    "geoparse": "modeling.geoparsing.cli",
+    "eval": "eval.cli",
+    "demo": "georeset.demo",
 }
 
 
@@ -33,7 +33,7 @@ def _requested_command(argv: list[str] | None) -> str | None:
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The argument parser: the full definition of the command being run, a one-line entry for the others.
+    """The argument parser: the full definition of the command being run, a bare entry for the others.
 
     Without a known command in `argv` (e.g. `georeset --help`), every command module is imported.
     """
@@ -42,9 +42,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = _requested_command(argv)
-    for command, (module_name, help_text) in SUBCOMMANDS.items():
+    for command, module_name in SUBCOMMANDS.items():
         if wanted is not None and command != wanted:
-            subparsers.add_parser(command, help=help_text)
+            subparsers.add_parser(command)  # never run, never listed: `georeset --help` imports every module
             continue
         importlib.import_module(module_name).add_parser(subparsers)
     return parser
