@@ -1,26 +1,20 @@
 """Real Sentinel patches that install from PyPI: the BigEarthNet examples of `bigearthnet-common`.
 
 The package ships 6 Sentinel-2 L2A patches (12 bands, one GeoTIFF per band, CORINE labels in
-`*_labels_metadata.json`) and the matching Sentinel-1 patches (VV, VH) as two `.tar.bz2` archives. Importing the
-package needs dependencies it is installed without, so the archives are found and extracted directly, once,
-under `georeset_home()`.
+`*_labels_metadata.json`) and the matching Sentinel-1 patches (VV, VH) as two `.tar.bz2` archives, extracted once
+by `data_builders.imagery.bigearthnet.bigearthnet_examples_dir` (re-exported here). This module lists them as
+file paths for GeoLLaVA's demo and tests; `data_builders.imagery.bigearthnet.read_bigearthnet` reads them as
+georeferenced patches.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import shutil
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .geollava_errors import MissingAssetError
-
-_ARCHIVES = ("BigEarthNet-S2-Example", "BigEarthNet-S1-Example")
-_PIP = "pip install --no-deps bigearthnet-common==2.8.0"
+# The extraction lives with the BigEarthNet reader (data flows data_builders -> modeling, never back).
+from data_builders.imagery.bigearthnet import bigearthnet_examples_dir
 
 
 @dataclass(frozen=True)
@@ -31,34 +25,6 @@ class BigEarthNetPatch:
     s2_files: list[Path]
     s1_files: list[Path]
     labels: list[str]
-
-
-def bigearthnet_examples_dir() -> Path:
-    """Folder holding `BigEarthNet-S2-Example/` and `BigEarthNet-S1-Example/`, extracted on first use.
-
-    Raises:
-        MissingAssetError: bigearthnet-common is not installed.
-    """
-    from georeset.settings import georeset_home
-
-    target = georeset_home() / "bigearthnet-examples"
-    if all((target / name).is_dir() for name in _ARCHIVES):
-        return target
-    spec = importlib.util.find_spec("bigearthnet_common")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingAssetError(f"the BigEarthNet examples need bigearthnet-common: {_PIP}")
-    package = Path(next(iter(spec.submodule_search_locations)))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".tmp-bigearthnet-", dir=target.parent))
-    try:
-        for name in _ARCHIVES:
-            with tarfile.open(package / f"{name}.tar.bz2") as archive:
-                archive.extractall(staging, filter="data")
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)  # all or nothing: an interrupted extraction leaves no half folder
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
 
 
 def bigearthnet_patches() -> list[BigEarthNetPatch]:
