@@ -6,7 +6,7 @@ Each stage only reads the one before it, so another NER, ranker or LLM can repla
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -106,11 +106,13 @@ class Toponym:
 
     def to_dict(self, *, with_candidates: bool = False, with_geometry: bool = True) -> dict[str, Any]:
         """The toponym as a JSON-ready dict; the considered candidates only when asked (they are for UIs)."""
-        data = asdict(self)
-        if not with_candidates:
-            data.pop("candidates")
+        # A shallow copy: `asdict` deep-copies the geometry, which for a country polygon costs more than the parse.
+        skip = {"candidates"} if not with_candidates else set()
         if not with_geometry:
-            data.pop("geometry")
+            skip.add("geometry")
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        if with_candidates:
+            data["candidates"] = [dict(candidate) for candidate in self.candidates]
         return data
 
 
