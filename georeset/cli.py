@@ -19,9 +19,11 @@ SUBCOMMANDS: dict[str, str] = {
     "hub": "georeset.hub.cli",
     "gazetteer": "data_builders.gazetteer.cli",
     "geotext": "data_builders.geotext.cli",
+    "imagery": "data_builders.imagery.cli",
     "geoparse": "modeling.geoparsing.cli",
     "eval": "eval.cli",
     "demo": "georeset.demo",
+    "app": "georeset.app_support.cli",
 }
 
 

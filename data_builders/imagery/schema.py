@@ -31,7 +31,8 @@ def instruction_features(patch_size: int) -> datasets.Features:
             "language": datasets.Value("string"),  # one of LANGUAGES
             # The user turn refers to the image implicitly: the trainer puts the image placeholder before it.
             "messages": datasets.List(message),
-            "provenance": datasets.Value("string"),  # JSON: source, path, template id, gazetteer ids, passages
+            # JSON: source, path, template ids, gazetteer ids, passages, pixel handling.
+            "provenance": datasets.Value("string"),
         }
     )
 
