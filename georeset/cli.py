@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "eval": "eval.cli",
     "demo": "georeset.demo",
     "app": "georeset.app_support.cli",
+    "card": "model_cards.cli",
 }
 
 

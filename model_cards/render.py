@@ -1,37 +1,87 @@
-"""Render model cards from the templates in `model_cards/templates/` (Jinja2, as transformers' chat templates)."""
+"""Render model and dataset cards: one place for every card georeset writes.
+
+- `render_geollava_card(config, eval_reports, repo_id)`: a GeoLLaVA checkpoint (`model_cards.model_card`).
+- `render_resolver_card(**context)`: a LoRA resolver adapter (`templates/resolver.md.jinja`).
+- `render_dataset_card(kind, stats, repo_id)`: the gazetteer, geotext and Sentinel-text datasets
+  (`model_cards.dataset_card`).
+
+Front matter is built with huggingface_hub's card classes (`ModelCardData`, `EvalResult`, `DatasetCardData`), so
+the `model-index` and dataset metadata are what the Hub validates; bodies come from the Jinja2 templates in
+`model_cards/templates/`.
+"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+from model_cards.dataset_card import render_dataset_card
+from model_cards.model_card import render_geollava_card
+from model_cards.model_index import ResultEntry, eval_results, is_hub_id
+from model_cards.references import MODELS, find_reference, georeset_bibtex, hub_model_bibtex
+from model_cards.templating import TEMPLATES, render_card
+
+# The resolver card's keys in the order its YAML has always had.
+_RESOLVER_YAML_ORDER = ["library_name", "base_model", "license", "pipeline_tag", "tags", "datasets"]
 
 
-def render_card(template: str, **context: Any) -> str:
-    """The card text of a template (`"resolver"` -> `templates/resolver.md.jinja`) filled with `context`.
-
-    Raises:
-        FileNotFoundError: no such template.
-        jinja2.UndefinedError: the template uses a value not in `context`.
-    """
-    import jinja2
-
-    path = TEMPLATES / f"{template}.md.jinja"
-    if not path.is_file():
-        known = ", ".join(sorted(p.name.split(".")[0] for p in TEMPLATES.glob("*.md.jinja")))
-        raise FileNotFoundError(f"no model card template {template!r} in {TEMPLATES} (known: {known})")
-    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return environment.from_string(path.read_text(encoding="utf-8")).render(**context)
+def resolver_entries(context: dict[str, Any]) -> list[ResultEntry]:
+    """The model-index entries of a resolver card: validation accuracy per question kind of the adapter
+    (`metrics["LoRA <kind>"]`), with the base model without the adapter (`metrics["base <kind>"]`) as baseline."""
+    metrics = context.get("metrics") or {}
+    datasets = context.get("datasets") or []
+    if not datasets:
+        return []
+    entries = []
+    for name, value in metrics.items():
+        if not name.startswith("LoRA ") or not isinstance(value, int | float):
+            continue
+        kind = name.removeprefix("LoRA ")
+        base = metrics.get(f"base {kind}")
+        entries.append(
+            ResultEntry(
+                task="toponym-resolution",
+                dataset=str(datasets[0]),
+                mode=kind,
+                metrics={"accuracy": float(value)},
+                n=context.get("n_eval_scored"),
+                baselines={"base model": {"accuracy": float(base)}} if isinstance(base, int | float) else {},
+                split="validation",
+            )
+        )
+    return entries
 
 
 def render_resolver_card(**context: Any) -> str:
     """The card of a LoRA resolver adapter (see `templates/resolver.md.jinja` for the expected keys); the datasets
-    that are Hub ids go into the YAML header, local folders only into the text."""
-    hub_datasets = [d for d in context.get("datasets", []) if _HUB_ID.match(str(d))]
-    return render_card("resolver", hub_datasets=hub_datasets, **context)
+    that are Hub ids go into the YAML header, local folders only into the text; the validation accuracies of the
+    adapter go into `model-index`."""
+    from huggingface_hub import ModelCardData
+
+    base = find_reference(str(context.get("base_model", "")), MODELS)
+    citation = [
+        georeset_bibtex(),
+        *(base.bibtex if base else [hub_model_bibtex(str(context.get("base_model")))]),
+    ]
+    citation += [
+        entry for d in context.get("datasets", []) if (ref := find_reference(str(d))) for entry in ref.bibtex
+    ]
+    body = render_card("resolver", **{"citation": "\n\n".join(dict.fromkeys(citation)), **context})
+    hub_datasets = [d for d in context.get("datasets", []) if is_hub_id(d)]
+    results = eval_results(resolver_entries(context))
+    data = ModelCardData(
+        library_name="peft",
+        base_model=context["base_model"],
+        license="apache-2.0",
+        pipeline_tag="text-generation",
+        tags=["georeset", "geoparsing", "toponym-resolution", "lora"],
+        datasets=hub_datasets or None,
+        model_name=str(context.get("repo_or_path", "resolver")).rstrip("/").rsplit("/", 1)[-1]
+        if results
+        else None,
+        eval_results=results or None,
+    )
+    return f"---\n{data.to_yaml(original_order=_RESOLVER_YAML_ORDER)}\n---\n{body}"
 
 
 def comparison_table(reports: list[dict[str, Any]]) -> str:
@@ -79,4 +129,13 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["TEMPLATES", "comparison_table", "main", "render_card", "render_resolver_card"]
+__all__ = [
+    "TEMPLATES",
+    "comparison_table",
+    "main",
+    "render_card",
+    "render_dataset_card",
+    "render_geollava_card",
+    "render_resolver_card",
+    "resolver_entries",
+]
