@@ -42,7 +42,8 @@ def test_build_then_load_gives_arrays_with_band_names(tmp_path, spatial, passage
     assert row["pixels"].shape == (12, 16, 16) and row["pixels"].dtype == np.float32
     assert list(row["band_names"])[:3] == ["B01", "B02", "B03"]
     card = (tmp_path / "ds" / "README.md").read_text()
-    assert "configs:" in card and "path: data/train-*.parquet" in card and "| caption | 3 | 3 |" in card
+    assert "configs:" in card and "path: data/train-*.parquet" in card
+    assert "| caption | 6 |" in card and "| en | 12 |" in card  # 3 patches x 2 languages; 4 tasks x 3 patches
     report = json.loads((tmp_path / "ds" / BUILD_REPORT).read_text())
     assert report["instructions"]["examples"]["geotext/en"] == 3 and report["rows"] == 24
     assert not list(tmp_path.glob(".ds.partial*"))  # the staging folder was renamed into place
@@ -60,7 +61,7 @@ def test_eurosat_is_refused_unless_allowed(tmp_path, spatial, make_patch):
     result = write_instruction_dataset(
         [patch], tmp_path / "ds", _builder(spatial, None), config={}, allow_eval_sources=True, progress=False
     )
-    assert result.rows > 0 and "EVALUATION ONLY" in (tmp_path / "ds" / "README.md").read_text()
+    assert result.rows > 0 and "evaluation data" in (tmp_path / "ds" / "README.md").read_text()
 
 
 def test_refuses_to_replace_a_folder_that_is_not_a_dataset(tmp_path, spatial, make_patch):
