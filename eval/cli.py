@@ -1,4 +1,4 @@
-"""`georeset eval <task>`: evaluations on benchmark data. `geoparsing` now; the EO tasks join this group later."""
+"""`georeset eval <task>`: evaluations on benchmark data: `geoparsing`, and `eo` (land use, land-cover maps, crop type)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,65 @@ def _compare(args: argparse.Namespace, corpus, geoparser, index) -> int:
     return 0
 
 
+def _eo(args: argparse.Namespace) -> int:
+    """Run one EO task (`eval.eo.run.run_eo`), write the report and plots, print a summary."""
+    import json
+
+    from eval.eo.run import format_summary, run_eo
+
+    task_kwargs = {}
+    if args.task_name == "land-use":
+        task_kwargs.update(form=args.form, nomenclature=args.nomenclature)
+    elif args.task_name == "land-cover":
+        classes = args.classes
+        if classes is not None and not Path(classes).is_file():
+            try:
+                classes = json.loads(classes)
+            except ValueError:
+                raise BadInputError(
+                    f"--classes {classes!r} is neither a JSON file nor a JSON object"
+                ) from None
+        task_kwargs.update(
+            scene=args.scene,
+            reference=args.reference,
+            classes=classes,
+            class_column=args.class_column,
+            patch_size=args.patch_size,
+            stride=args.stride,
+            reproject_reference=not args.no_reproject,
+        )
+    else:
+        task_kwargs.update(image=args.image, label_column=args.label_column)
+    if args.bands:
+        if args.task_name == "land-use":
+            raise BadInputError("--bands is for GeoTIFF scenes and images (land-cover, crop-type)")
+        task_kwargs["band_names"] = [band.strip() for band in args.bands.split(",")]
+    if args.max_samples is not None and args.task_name == "land-cover":
+        raise BadInputError(
+            "--max-samples applies to patch tasks (land-use, crop-type): a map covers its scene"
+        )
+    kwargs = {} if args.task_name == "land-cover" else {"max_samples": args.max_samples}
+    report = run_eo(
+        args.task_name,
+        args.data,
+        model=args.model,
+        mode=args.mode,
+        out=args.out,
+        k=args.k,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        progress=not args.quiet,
+        **kwargs,
+        **task_kwargs,
+    )
+    print(format_summary(report))
+    print(
+        f"report: {Path(args.out) / 'report.json'}; plots: {', '.join(report.get('plots', []))}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _load_geoparser(args: argparse.Namespace):
     from modeling.geoparsing import Geoparser
 
@@ -132,6 +191,50 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     geo.add_argument("--no-coverage", action="store_true", help="skip the gazetteer coverage check")
     geo.add_argument("--quiet", action="store_true", help="no progress bars")
     geo.set_defaults(func=_geoparsing)
+
+    eo = tasks.add_parser(
+        "eo",
+        help="score GeoLLaVA on Earth-observation tasks (land use, land-cover maps, crop type)",
+        description="Zero-shot, few-shot and linear-probe evaluation of a GeoLLaVA beside majority and random "
+        "baselines: EuroSAT (MS or RGB) and BigEarthNet patches, a classified map of a scene scored against its "
+        "reference (GeoTIFF written in the scene's CRS), or per-parcel crop types. Writes OUT/report.json and PNGs.",
+    )
+    eo.add_argument(
+        "--task", dest="task_name", required=True, choices=("land-use", "land-cover", "crop-type")
+    )
+    eo.add_argument(
+        "--data",
+        required=True,
+        help="land-use: EuroSAT folder or BigEarthNet folder ('bigearthnet-examples' for the bundled ones); "
+        "land-cover: eo-learn folder or a scene GeoTIFF; crop-type: parcels file, or a folder with parcels + GeoTIFF",
+    )
+    eo.add_argument(
+        "--model", default="embedded", help="'embedded' (untrained build_geollava), a folder or Hub id"
+    )
+    eo.add_argument("--mode", default="all", choices=("zero-shot", "few-shot", "linear-probe", "all"))
+    eo.add_argument("--k", type=_positive_int, default=5, help="few-shot examples in context (default 5)")
+    eo.add_argument("--max-samples", type=_positive_int, help="evaluate a stratified sample of N patches")
+    eo.add_argument("--out", required=True, type=Path, help="output folder (report.json, PNGs, maps)")
+    eo.add_argument("--seed", type=int, default=0)
+    eo.add_argument("--batch-size", type=_positive_int, default=16, help="images per forward pass")
+    eo.add_argument("--form", default="auto", choices=("auto", "eurosat-ms", "eurosat-rgb", "bigearthnet"))
+    eo.add_argument("--nomenclature", default="19", choices=("19", "43"), help="BigEarthNet CORINE classes")
+    eo.add_argument("--scene", type=int, default=0, help="land-cover: scene index of an eo-learn folder")
+    eo.add_argument(
+        "--reference", type=Path, help="land-cover: label raster or vector file of a GeoTIFF scene"
+    )
+    eo.add_argument("--classes", help="land-cover: nomenclature as JSON {code: name} or a JSON file")
+    eo.add_argument("--class-column", help="land-cover: class attribute of a vector reference")
+    eo.add_argument("--patch-size", type=_positive_int, default=32, help="land-cover: window side in pixels")
+    eo.add_argument("--stride", type=_positive_int, default=16, help="land-cover: window step in pixels")
+    eo.add_argument("--no-reproject", action="store_true", help="refuse a reference in another CRS or grid")
+    eo.add_argument("--image", type=Path, help="crop-type: the Sentinel-2 GeoTIFF under the parcels")
+    eo.add_argument(
+        "--label-column", help="crop-type: the crop attribute (default: EuroCrops EC_hcat_n, crop...)"
+    )
+    eo.add_argument("--bands", help="band names of a GeoTIFF without band descriptions, comma-separated")
+    eo.add_argument("--quiet", action="store_true", help="no progress bars")
+    eo.set_defaults(func=_eo)
 
 
 __all__ = ["add_parser"]

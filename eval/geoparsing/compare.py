@@ -19,11 +19,19 @@ RANKER_ONLY = "none"
 
 
 def _resolver(spec: str):
+    """None for "none"; else an `LLMResolver` for "MODEL" or "MODEL@WEIGHT" (the LLM's weight against the ranker;
+    without it, the weight fitted for an adapter or the default; a negative weight: the LLM alone decides)."""
     if spec.lower() == RANKER_ONLY:
         return None
     from modeling.geoparsing.resolve_llm import LLMResolver
 
-    return LLMResolver(spec)  # a base model, "default", or a LoRA adapter (its base model is loaded under it)
+    model, _, weight = spec.rpartition("@") if "@" in spec else (spec, "", "")
+    try:
+        llm_weight = float(weight) if weight else None
+    except ValueError as err:
+        raise BadInputError(f"resolver {spec!r}: the weight after @ must be a number") from err
+    # a base model, "default", or a LoRA adapter (its base model is loaded under it)
+    return LLMResolver(model, llm_weight=llm_weight)
 
 
 def compare_resolvers(
@@ -34,7 +42,8 @@ def compare_resolvers(
     Args:
         corpus: the benchmark corpus.
         geoparser: a `Geoparser`; its `resolver` is replaced for each run.
-        resolvers: specs: "none" (ranker alone), "default" (the embedded LLM), a model or adapter id / folder.
+        resolvers: specs: "none" (ranker alone), "default" (the embedded LLM), a model or adapter id / folder;
+            "SPEC@WEIGHT" sets the LLM's weight against the ranker (see `LLMResolver`).
         index: the gazetteer index for coverage figures (None leaves coverage out).
         progress: show progress bars.
 

@@ -16,6 +16,15 @@ processor does every step itself, per band:
    antialiased);
 7. zero-pad the channels to the widest sensor so images of several sensors share one tensor.
 
+Band subsets (`fill_missing_bands=True`, e.g. EuroSAT RGB JPEGs into a 12- or 13-band Sentinel-2 encoder): the
+bands the input has go to their places in the encoder's band order, and each missing band is filled with its
+per-band mean, which is zero after standardisation (and the band's mean reflectance in "reflectance" mode), so
+the encoder sees "average" values there rather than an arbitrary number. When the input comes from another sensor
+preset (`input_sensor="rgb"`: 8-bit true colour), its values are first standardised with that preset's statistics
+and then moment-matched to the encoder's band: kept as z-scores in "standardize" mode, mapped to
+`z * std + mean` of the Sentinel-2 band in "reflectance" mode. Without `fill_missing_bands`, a missing band is
+an error, as before.
+
 Per-band statistics and their sources (all in physical units after scaling):
 - S2 L1C: SSL4EO-S12 top-of-atmosphere means/stds (`torchgeo.models.resnet._mean_s2/_std_s2`, from the
   SSL4EO-S12 repository), divided by 10000.
@@ -253,6 +262,8 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
         channels_first: bool | None = None,
         input_scale: str = "auto",
         return_tensors: str | None = "pt",
+        input_sensor: str | None = None,
+        fill_missing_bands: bool = False,
     ) -> BatchFeature:
         """Normalise and resize a list of images.
 
@@ -266,6 +277,11 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
             channels_first: axis layout of 3-D arrays; None infers it only when the band count is unambiguous.
             input_scale: "auto" (integers are digital numbers, floats physical values), "dn" or "physical".
             return_tensors: "pt" (torch) or None (lists of tensors).
+            input_sensor: the preset whose units and statistics the input's values follow when it is not the
+                encoder's sensor (e.g. "rgb" for 8-bit true colour fed to a Sentinel-2 encoder); see the module
+                docstring for how values are matched.
+            fill_missing_bands: accept inputs that lack some of the sensor's bands and fill each missing band with
+                its mean (zero after standardisation); default False: a missing band is an error.
 
         Returns:
             `BatchFeature` with `pixel_values` `(num_images, max_bands, image_size, image_size)` float32,
@@ -273,6 +289,10 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
         """
         if input_scale not in ("auto", "dn", "physical"):
             raise BadInputError(f"input_scale must be 'auto', 'dn' or 'physical', got '{input_scale}'")
+        if input_sensor is not None and input_sensor not in SENSOR_DEFAULTS:
+            raise BadInputError(
+                f"unknown input_sensor '{input_sensor}': use one of {sorted(SENSOR_DEFAULTS)}"
+            )
         entries = self._as_list(images)
         default_sensor = sensor or self.sensors[0]["sensor"]
         pixel_values, sensor_ids, counts = [], [], []
@@ -285,7 +305,14 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
                 sensor_id = self._sensor_id(sensor_name)
                 label = f"image {position} ({sensor_name})"
                 tensor = self._process_one(
-                    image, self.sensors[sensor_id], label, input_bands, channels_first, input_scale
+                    image,
+                    self.sensors[sensor_id],
+                    label,
+                    input_bands,
+                    channels_first,
+                    input_scale,
+                    input_sensor=input_sensor,
+                    fill_missing_bands=fill_missing_bands,
                 )
                 pixel_values.append(tensor)
                 sensor_ids.append(sensor_id)
@@ -321,8 +348,10 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
             raise BadInputError(f"unknown sensor '{sensor}': this processor knows {self.sensor_names}")
         return self.sensor_names.index(sensor)
 
-    def _bands_of(self, image, spec, label, input_bands, channels_first) -> dict[str, torch.Tensor]:
-        """`{band: 2-D tensor}` for the sensor's bands, from any supported input."""
+    def _bands_of(
+        self, image, spec, label, input_bands, channels_first, allow_missing: bool = False
+    ) -> dict[str, torch.Tensor]:
+        """`{band: 2-D tensor}` for the sensor's bands (those present only, with `allow_missing`)."""
         if isinstance(image, str | Path) or (
             isinstance(image, Sequence)
             and not isinstance(image, str)
@@ -371,10 +400,12 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
                 )
             bands = dict(zip(names, array, strict=True))
         missing = [band for band in spec["bands"] if band not in bands]
+        if missing and allow_missing and len(missing) < len(spec["bands"]):
+            return {band: bands[band] for band in spec["bands"] if band in bands}
         if missing:
             raise BadInputError(
                 f"{label}: sensor '{spec['sensor']}' needs bands {spec['bands']}; missing {missing} "
-                f"(the input has {list(bands)})"
+                f"(the input has {list(bands)}); fill_missing_bands=True fills absent bands with their means"
             )
         return {band: bands[band] for band in spec["bands"]}
 
@@ -408,8 +439,26 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
             )
         return values, nodata
 
-    def _process_one(self, image, spec, label, input_bands, channels_first, input_scale) -> torch.Tensor:
-        bands = self._bands_of(image, spec, label, input_bands, channels_first)
+    def _process_one(
+        self,
+        image,
+        spec,
+        label,
+        input_bands,
+        channels_first,
+        input_scale,
+        input_sensor: str | None = None,
+        fill_missing_bands: bool = False,
+    ) -> torch.Tensor:
+        bands = self._bands_of(
+            image, spec, label, input_bands, channels_first, allow_missing=fill_missing_bands
+        )
+        source = None  # the input's own preset, when it is not the encoder's sensor
+        if input_sensor is not None and input_sensor != spec["sensor"]:
+            try:
+                source = default_sensor_spec(input_sensor, list(bands))
+            except BadInputError as err:
+                raise BadInputError(f"{label}: {err}") from err
         largest = max(min(band.shape) for band in bands.values())
         if largest * self.max_upscale < self.image_size:
             raise BadInputError(
@@ -417,8 +466,9 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
                 f"input (more than {self.max_upscale:g}x upscaling)"
             )
         normalised = []
-        for index, (name, band) in enumerate(bands.items()):
-            values, nodata = self._to_physical(band, spec, label, name, input_scale)
+        for name, band in bands.items():
+            index = spec["bands"].index(name)
+            values, nodata = self._to_physical(band, source or spec, label, name, input_scale)
             if nodata.any():
                 fraction = float(nodata.float().mean())
                 if self.nodata_policy == "error" or fraction > self.max_nodata_fraction:
@@ -427,9 +477,26 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
                         f"{spec['nodata_dn']}); allowed: {0 if self.nodata_policy == 'error' else self.max_nodata_fraction:.0%}"
                     )
                 values = torch.where(nodata, values[~nodata].mean(), values)
-            if spec["normalization"] == "standardize":
+            if source is not None:
+                # Moment matching: a z-score in the input sensor's statistics becomes the same z-score of the
+                # encoder's band (what "standardize" feeds), or that band's reflectance for "reflectance" weights.
+                position = source["bands"].index(name)
+                values = (values - source["mean"][position]) / source["std"][position]
+                if spec["normalization"] == "reflectance":
+                    values = values * spec["std"][index] + spec["mean"][index]
+            elif spec["normalization"] == "standardize":
                 values = (values - spec["mean"][index]) / spec["std"][index]
             normalised.append(self._square(values))
+        if len(bands) < len(spec["bands"]):
+            # Missing bands (fill_missing_bands): the band's mean, i.e. zero after standardisation.
+            present = dict(zip(bands, normalised, strict=True))
+            shape = normalised[0].shape
+            normalised = [
+                present[name]
+                if name in present
+                else torch.full(shape, 0.0 if spec["normalization"] == "standardize" else spec["mean"][i])
+                for i, name in enumerate(spec["bands"])
+            ]
         channels = [self._resize(group) for group in self._group_by_shape(normalised)]
         pixels = torch.cat(channels)[self._group_order(normalised)]
         if pixels.shape[0] < self.max_in_chans:

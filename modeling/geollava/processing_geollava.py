@@ -57,6 +57,8 @@ class GeoLlavaProcessor(ProcessorMixin):
         channels_first: bool | None = None,
         input_scale: str = "auto",
         return_tensors: str | None = "pt",
+        input_sensor: str | None = None,
+        fill_missing_bands: bool = False,
         **tokenizer_kwargs,
     ) -> BatchFeature:
         """Tokenise prompts and process their images.
@@ -65,7 +67,8 @@ class GeoLlavaProcessor(ProcessorMixin):
             text: prompt(s) with one `image_token` per image entry.
             images: the image entries in the order of their placeholders over all prompts (see
                 `GeoLlavaImageProcessor.preprocess`; a `{sensor: image}` dict is one entry of several sensors).
-            sensor, input_bands, channels_first, input_scale: passed to the image processor.
+            sensor, input_bands, channels_first, input_scale, input_sensor, fill_missing_bands: passed to the
+                image processor (the last two feed band subsets such as RGB to a multispectral encoder).
             return_tensors: "pt" or None.
             **tokenizer_kwargs: passed to the tokenizer (padding, truncation, max_length...). Truncation that
                 cuts image tokens is caught by the model's token/feature check.
@@ -83,6 +86,8 @@ class GeoLlavaProcessor(ProcessorMixin):
             channels_first=channels_first,
             input_scale=input_scale,
             return_tensors=return_tensors,
+            input_sensor=input_sensor,
+            fill_missing_bands=fill_missing_bands,
         )
         if text is None:
             return BatchFeature(data=image_inputs)
