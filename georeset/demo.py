@@ -150,18 +150,37 @@ def step_geoparse(args: argparse.Namespace) -> None:
         print(f"   map: {out}")
 
 
+def step_sentinel_training(args: argparse.Namespace) -> None:
+    """Sentinel <-> text corpus, a short GeoLLaVA training run pushed to a local Hub, the result answering."""
+    from georeset.demo_sentinel import step_sentinel_training as run
+
+    args.trained_geollava = run(args, DEMO_OUT)
+
+
+def step_eo_evaluation(args: argparse.Namespace) -> None:
+    """The trained model maps land cover over a real Sentinel-2 scene, scored against its reference."""
+    from georeset.demo_sentinel import step_eo_evaluation as run
+
+    run(args.trained_geollava, DEMO_OUT)
+
+
 STEPS: list[tuple[str, Callable[[argparse.Namespace], None]]] = [
     ("Embedded models, offline", step_embedded_models),
     ("Gazetteer: embedded default, candidate index", step_gazetteer),
     ("Geoparser: text -> toponyms -> gazetteer entities", step_geoparse),
     ("GeoLLaVA on a real Sentinel-2 patch", step_geollava),
     ("Publish to and load from a local Hub", step_local_hub),
+    ("Sentinel <-> text corpus, GeoLLaVA training pushed to a local Hub", step_sentinel_training),
+    ("Land-cover map of a Sentinel-2 scene with the trained GeoLLaVA", step_eo_evaluation),
 ]
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run every step in order; stop at the first failure with its message."""
+    from georeset.demo_sentinel import DEMO_STEPS
+
     DEMO_OUT.mkdir(parents=True, exist_ok=True)
+    args.train_steps = args.train_steps or DEMO_STEPS
     started = time.perf_counter()
     for title, step in STEPS:
         _banner(title)
@@ -177,6 +196,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="run the main job end to end on the embedded defaults")
     parser.add_argument(
         "--llm", default=None, help="causal LM (Hub id or folder); default: embedded SmolLM2-135M"
+    )
+    parser.add_argument(
+        "--train-steps", type=int, default=None, help="steps of the GeoLLaVA demo training (default: 40)"
     )
     parser.set_defaults(func=run_demo)
 
