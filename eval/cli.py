@@ -7,17 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from georeset.cli_types import positive_int
 from georeset.errors import BadInputError
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return number
 
 
 def _geoparsing(args: argparse.Namespace) -> int:
@@ -66,12 +57,12 @@ def _compare(args: argparse.Namespace, corpus, geoparser, index) -> int:
     import json
 
     from eval.geoparsing.compare import compare_resolvers, format_comparison
-    from eval.geoparsing.run import _write_atomic
+    from georeset.cli_types import write_atomic
 
     if args.mode != "gold":
         raise BadInputError("--compare runs in gold mode only (resolution is what differs between resolvers)")
     report = compare_resolvers(corpus, geoparser, args.compare, index=index, progress=not args.quiet)
-    _write_atomic(Path(args.out), json.dumps(report, indent=2, default=str) + "\n")
+    write_atomic(Path(args.out), json.dumps(report, indent=2, default=str) + "\n")
     print(format_comparison(report))
     print(f"report: {args.out}", file=sys.stderr)
     return 0
@@ -172,7 +163,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--corpus", required=True, type=Path, help="corpus file or folder (format detected from it)"
     )
     geo.add_argument("--mode", choices=("gold", "e2e"), default="gold", help="gold spans given, or raw text")
-    geo.add_argument("--limit", type=_positive_int, help="evaluate only the first N documents")
+    geo.add_argument("--limit", type=positive_int, help="evaluate only the first N documents")
     geo.add_argument("--resolver", help="LLM resolver: 'none', 'default', a Hub id or a local path")
     geo.add_argument(
         "--compare",
@@ -212,11 +203,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--model", default="embedded", help="'embedded' (untrained build_geollava), a folder or Hub id"
     )
     eo.add_argument("--mode", default="all", choices=("zero-shot", "few-shot", "linear-probe", "all"))
-    eo.add_argument("--k", type=_positive_int, default=5, help="few-shot examples in context (default 5)")
-    eo.add_argument("--max-samples", type=_positive_int, help="evaluate a stratified sample of N patches")
+    eo.add_argument("--k", type=positive_int, default=5, help="few-shot examples in context (default 5)")
+    eo.add_argument("--max-samples", type=positive_int, help="evaluate a stratified sample of N patches")
     eo.add_argument("--out", required=True, type=Path, help="output folder (report.json, PNGs, maps)")
     eo.add_argument("--seed", type=int, default=0)
-    eo.add_argument("--batch-size", type=_positive_int, default=16, help="images per forward pass")
+    eo.add_argument("--batch-size", type=positive_int, default=16, help="images per forward pass")
     eo.add_argument("--form", default="auto", choices=("auto", "eurosat-ms", "eurosat-rgb", "bigearthnet"))
     eo.add_argument("--nomenclature", default="19", choices=("19", "43"), help="BigEarthNet CORINE classes")
     eo.add_argument("--scene", type=int, default=0, help="land-cover: scene index of an eo-learn folder")
@@ -225,8 +216,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     eo.add_argument("--classes", help="land-cover: nomenclature as JSON {code: name} or a JSON file")
     eo.add_argument("--class-column", help="land-cover: class attribute of a vector reference")
-    eo.add_argument("--patch-size", type=_positive_int, default=32, help="land-cover: window side in pixels")
-    eo.add_argument("--stride", type=_positive_int, default=16, help="land-cover: window step in pixels")
+    eo.add_argument("--patch-size", type=positive_int, default=32, help="land-cover: window side in pixels")
+    eo.add_argument("--stride", type=positive_int, default=16, help="land-cover: window step in pixels")
     eo.add_argument("--no-reproject", action="store_true", help="refuse a reference in another CRS or grid")
     eo.add_argument("--image", type=Path, help="crop-type: the Sentinel-2 GeoTIFF under the parcels")
     eo.add_argument(

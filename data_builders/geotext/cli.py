@@ -12,6 +12,8 @@ import argparse
 import itertools
 from pathlib import Path
 
+from georeset.cli_types import positive_int
+
 
 def _open_index(gazetteer: Path | None):
     from data_builders.gazetteer import load_gazetteer
@@ -75,13 +77,6 @@ def _distant(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return number
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `georeset geotext`."""
     parser = subparsers.add_parser(
@@ -99,7 +94,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     build.add_argument("--out", required=True, type=Path, help="the dataset folder to write")
     build.add_argument("--gazetteer", type=Path, help="gazetteer folder (default: $GEORESET_HOME/gazetteer)")
-    build.add_argument("--limit", type=_positive, help="read at most N documents per source")
+    build.add_argument("--limit", type=positive_int, help="read at most N documents per source")
     build.add_argument(
         "--lang", default="en", help="language of text sources for the geoparser (en, fr, auto)"
     )
@@ -117,10 +112,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     distant.add_argument(
         "--gazetteer", type=Path, help="gazetteer folder (default: $GEORESET_HOME/gazetteer)"
     )
-    distant.add_argument("--max-options", type=_positive, default=5, help="options per question (default 5)")
+    distant.add_argument(
+        "--max-options", type=positive_int, default=5, help="options per question (default 5)"
+    )
     distant.add_argument("--min-confidence", type=float, default=0.9, help="toponyms below are not used")
-    distant.add_argument("--max-per-entity", type=_positive, default=6, help="examples per place and kind")
-    distant.add_argument("--limit", type=_positive, help="use at most N documents per dataset")
+    distant.add_argument("--max-per-entity", type=positive_int, default=6, help="examples per place and kind")
+    distant.add_argument("--limit", type=positive_int, help="use at most N documents per dataset")
     distant.add_argument("--seed", type=int, default=0)
     distant.add_argument(
         "--allow-source", action="append", help="a benchmark source that may train (never the evaluated one)"

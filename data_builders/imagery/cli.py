@@ -17,6 +17,8 @@ import json
 import time
 from pathlib import Path
 
+from georeset.cli_types import positive_int
+
 
 def _build(args: argparse.Namespace) -> int:
     from data_builders.imagery.dataset_io import build_instruction_dataset, push_instruction_dataset
@@ -131,13 +133,6 @@ def _link(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return number
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `georeset imagery`."""
     parser = subparsers.add_parser(
@@ -160,10 +155,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--out", required=True, type=Path, help="the dataset folder to write (resumed if partial)"
     )
     build.add_argument(
-        "--patch-size", type=_positive, default=64, help="side of the stored pixels (default 64)"
+        "--patch-size", type=positive_int, default=64, help="side of the stored pixels (default 64)"
     )
     build.add_argument("--languages", nargs="+", default=["en", "fr"], help="languages of the examples")
-    build.add_argument("--examples-per-task", type=_positive, default=1, help="per patch, task and language")
+    build.add_argument(
+        "--examples-per-task", type=positive_int, default=1, help="per patch, task and language"
+    )
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--gazetteer", help="gazetteer folder or Hub id (default: $GEORESET_HOME/gazetteer)")
     build.add_argument(

@@ -10,8 +10,6 @@ the classified GeoTIFF).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from eval.eo.modes import BASELINES, MODES, ModeResult
+from georeset.cli_types import write_atomic
 from georeset.errors import BadInputError
 
 TASKS = ("land-use", "land-cover", "crop-type")
@@ -61,21 +60,6 @@ def progress_bars(enabled: bool = True) -> Callable[[str, int], Callable[[int], 
         return update
 
     return factory
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write through a temporary file in the same folder, so an interrupted run never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def build_report(
@@ -216,6 +200,5 @@ __all__ = [
     "parse_modes",
     "progress_bars",
     "run_eo",
-    "write_atomic",
     "write_report",
 ]

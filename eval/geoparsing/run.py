@@ -13,8 +13,6 @@ The report separates gazetteer coverage (`coverage_cap`) from resolution quality
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -35,6 +33,7 @@ from eval.geoparsing.scoring import (
     match_spans,
     span_prf,
 )
+from georeset.cli_types import write_atomic
 from georeset.errors import BadInputError, GeoresetError
 
 MODES = ("gold", "e2e")
@@ -344,23 +343,10 @@ def evaluate_geoparser(
     return Evaluation(report=report, outcomes=outcomes)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, so an interrupted run never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_report(evaluation: Evaluation, path: str | Path) -> Path:
     """Write the report as indented JSON (atomically)."""
     path = Path(path)
-    _write_atomic(path, json.dumps(evaluation.report, indent=2, ensure_ascii=False, default=str) + "\n")
+    write_atomic(path, json.dumps(evaluation.report, indent=2, ensure_ascii=False, default=str) + "\n")
     return path
 
 
@@ -368,7 +354,7 @@ def write_details(evaluation: Evaluation, path: str | Path) -> Path:
     """Write one JSON line per gold toponym (and per unmatched e2e prediction), for error analysis."""
     path = Path(path)
     lines = [json.dumps(asdict(o), ensure_ascii=False, default=str) for o in evaluation.outcomes]
-    _write_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
+    write_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
     return path
 
 
