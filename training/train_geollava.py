@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from transformers import Trainer, TrainerCallback  # noqa: E402
 
 from georeset.errors import BadInputError, GeoresetError, MissingAssetError  # noqa: E402
-from training.train_resolver import TrainingClock, _complete_checkpoints, _previous_seconds  # noqa: E402
-from training.train_resolver import _resume_checkpoint as _resume_named_checkpoint  # noqa: E402
+from training.checkpoints import TrainingClock, complete_checkpoints, previous_seconds  # noqa: E402
+from training.checkpoints import resume_checkpoint as _resume_named_checkpoint  # noqa: E402
 
 STAGES = ("align", "instruct")
 METRICS_FILE = "geollava_training.json"
@@ -244,7 +244,7 @@ def resume_checkpoint(training_args) -> str | None:
     """`--resume_from_checkpoint`: `last` (newest complete checkpoint, which must exist), `auto` (the newest
     complete one if any, else a fresh start: for jobs that a scheduler may preempt and restart), or a folder."""
     if str(training_args.resume_from_checkpoint).lower() == "auto":
-        complete = _complete_checkpoints(training_args.output_dir)
+        complete = complete_checkpoints(training_args.output_dir)
         return str(complete[-1]) if complete else None
     return _resume_named_checkpoint(training_args)
 
@@ -695,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
         compute_loss_func=token_mean_loss,
         checkpoint_prefixes=checkpoint_prefixes(model, model_args),
     )
-    clock = TrainingClock(_previous_seconds(resume_from))
+    clock = TrainingClock(previous_seconds(resume_from))
     trainer.add_callback(clock)
     world = trainer.accelerator.num_processes
     previous_stages = _previous_stages(model_args.init_from)

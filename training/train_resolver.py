@@ -10,16 +10,28 @@ Arguments are those of TRL's `SFTConfig` (`--output_dir`, `--max_steps`, `--num_
 `--resume_from_checkpoint last` resumes from the newest checkpoint in `--output_dir`.
 
 The data (from `georeset geotext distant`) are the geoparser's own questions, so the prompt is built by the same
-function the resolver uses and the loss falls on the answer letter alone. The same script runs on one CPU, two CPU
-processes or many GPUs, unchanged (see `training/configs/`). At the end the main process scores the validation
-questions with the adapter off and on, writes `resolver_metrics.json` and a model card, and pushes the adapter
-(not the checkpoints) when `--push_to_hub` is given.
+function the resolver uses and the loss falls on the answer letter alone. `--max_train_examples N` takes the
+questions like those the geoparser sends to its LLM first (ranker margin below `--eval_max_margin`, or several
+places of one name). The same script runs on one CPU, two CPU processes or many GPUs, unchanged (see
+`training/configs/`; `--torch_threads` bounds the CPU threads of a process on a shared machine).
+
+At the end the main process scores the validation questions the geoparser would send (ranker margin below
+`--eval_max_margin`) with the adapter off and on, fits the LLM's weight against the ranker on them
+(`fit_llm_weight`: the best of `WEIGHT_GRID`, ties to the smaller weight, 0 = the ranker alone), writes it to
+`resolver_config.json` (read by `LLMResolver` when the geoparser loads the adapter), writes `resolver_metrics.json`
+and a model card, and pushes the adapter (not the checkpoints) when `--push_to_hub` is given.
+
+A CPU run on a shared 2-core machine (~240-token prompts, batch 8, LoRA on the last 8 layers, 1 thread):
+
+    accelerate launch --num_cpu_threads_per_process 1 --config_file training/configs/cpu_1proc.yaml \
+        training/train_resolver.py --dataset DIR --output_dir runs/resolver-lora --max_steps 100 \
+        --max_train_examples 800 --lora_last_layers 8 --learning_rate 3e-4 \
+        --lr_scheduler_type constant_with_warmup --warmup_steps 8 --save_steps 10 --torch_threads 1
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -28,12 +40,20 @@ from pathlib import Path
 # Run as a file (`accelerate launch training/train_resolver.py`), the repository root is not on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from transformers import TrainerCallback  # noqa: E402
 
 from georeset.errors import BadInputError, GeoresetError, MissingAssetError  # noqa: E402
+from training.checkpoints import TrainingClock, previous_seconds, resume_checkpoint  # noqa: E402
 
 CARD_CONTEXT_FILE = "card_context.json"
-ADAPTER_FILES = ["adapter_config.json", "adapter_model.safetensors", "README.md", "resolver_metrics.json"]
+ADAPTER_FILES = [
+    "adapter_config.json",
+    "adapter_model.safetensors",
+    "README.md",
+    "resolver_metrics.json",
+    "resolver_config.json",
+]
+WEIGHT_GRID = (0.0, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+"""LLM weights tried against the ranker (`combine_scores`) when fitting on the validation split."""
 
 
 @dataclass
@@ -48,9 +68,25 @@ class ResolverArguments:
     )
     train_split: str = field(default="train", metadata={"help": "split to train on"})
     eval_split: str | None = field(default="validation", metadata={"help": "split to score before/after"})
-    max_train_examples: int | None = field(default=None, metadata={"help": "use at most N training examples"})
+    max_train_examples: int | None = field(
+        default=None,
+        metadata={
+            "help": "use at most N training examples: first those like the geoparser's questions to its LLM "
+            "(ranker margin below --eval_max_margin, or several places of the same name), then a random sample"
+        },
+    )
     max_eval_examples: int = field(default=300, metadata={"help": "validation questions scored at the end"})
     eval_batch_size: int = field(default=8, metadata={"help": "questions per forward pass when scoring"})
+    eval_max_margin: float | None = field(
+        default=0.2,
+        metadata={
+            "help": "score (and fit the LLM weight on) the validation questions whose ranker margin is below this: "
+            "the ones the geoparser sends to its LLM (its llm_margin); none = all"
+        },
+    )
+    torch_threads: int | None = field(
+        default=None, metadata={"help": "torch CPU threads (default torch's choice: all cores)"}
+    )
     lora_last_layers: int | None = field(
         default=None,
         metadata={
@@ -58,6 +94,29 @@ class ResolverArguments:
             "which makes CPU training several times cheaper"
         },
     )
+
+
+def select_training(dataset, limit: int, max_margin: float | None, seed: int):
+    """At most `limit` examples, in random order: the unsure ones first (ranker margin below `max_margin`, or
+    `ambiguous`: the cases the geoparser sends to its LLM), then others drawn at random."""
+    import random
+
+    columns = dataset.column_names
+    margins = dataset["ranker_margin"] if "ranker_margin" in columns and max_margin is not None else None
+    kinds = dataset["kind"] if "kind" in columns else [""] * len(dataset)
+    unsure = [
+        i
+        for i in range(len(dataset))
+        if kinds[i] == "ambiguous" or (margins is not None and margins[i] < max_margin)
+    ]
+    rng = random.Random(seed)
+    rng.shuffle(unsure)
+    chosen = set(unsure[:limit])
+    others = [i for i in range(len(dataset)) if i not in chosen]
+    rng.shuffle(others)
+    picked = sorted(chosen) + others[: max(0, limit - len(chosen))]
+    rng.shuffle(picked)
+    return dataset.select(picked)
 
 
 def parse_arguments(argv: list[str] | None = None):
@@ -90,84 +149,58 @@ def parse_arguments(argv: list[str] | None = None):
     return script_args, training_args, model_args
 
 
-def _complete_checkpoints(output_dir: str) -> list[Path]:
-    """Checkpoint folders of `output_dir`, oldest first, that a kill did not leave half-written.
-
-    The Trainer writes `trainer_state.json` last when it saves a checkpoint, so a folder without it was interrupted.
-    """
-    folder = Path(output_dir)
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in folder.glob("checkpoint-*"):
-        step = path.name.removeprefix("checkpoint-")
-        if path.is_dir() and step.isdigit() and (path / "trainer_state.json").is_file():
-            found.append((int(step), path))
-    return [path for _, path in sorted(found)]
-
-
-def _resume_checkpoint(training_args) -> str | None:
-    """`--resume_from_checkpoint last|true` -> the newest complete checkpoint of the output folder; a path as is."""
-    wanted = training_args.resume_from_checkpoint
-    if wanted is None or str(wanted).lower() in ("false", "no", ""):
-        return None
-    if str(wanted).lower() in ("last", "true", "yes"):
-        complete = _complete_checkpoints(training_args.output_dir)
-        if not complete:
-            raise BadInputError(
-                f"--resume_from_checkpoint {wanted}: no complete checkpoint in {training_args.output_dir}"
-            )
-        return str(complete[-1])
-    if not os.path.isdir(wanted):
-        raise BadInputError(f"--resume_from_checkpoint {wanted}: no such checkpoint folder")
-    if not (Path(wanted) / "trainer_state.json").is_file():
-        raise BadInputError(
-            f"--resume_from_checkpoint {wanted}: the checkpoint is incomplete (no trainer_state.json; "
-            "the run was probably killed while saving it): resume from an earlier one or with 'last'"
-        )
-    return wanted
-
-
-TIME_FILE = "georeset_train_seconds.json"
-
-
-def _previous_seconds(checkpoint: str | None) -> float:
-    """Training seconds spent before a checkpoint (0 for a fresh run or a checkpoint without the record)."""
-    path = Path(checkpoint) / TIME_FILE if checkpoint else None
-    return float(json.loads(path.read_text())["seconds"]) if path is not None and path.is_file() else 0.0
-
-
-class TrainingClock(TrainerCallback):
-    """Writes the training time so far into each checkpoint, so that a resumed run reports the whole run's time."""
-
-    def __init__(self, before: float) -> None:
-        self.before = before
-        self.started = time.perf_counter()
-
-    def on_save(self, args, state, control, **kwargs):
-        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-        if state.is_world_process_zero and folder.is_dir():
-            seconds = self.before + time.perf_counter() - self.started
-            (folder / TIME_FILE).write_text(json.dumps({"seconds": round(seconds, 1)}) + "\n")
-        return control
-
-
-def score_accuracy(model, tokenizer, dataset, batch_size: int) -> dict[str, float]:
-    """Accuracy of the resolver's choice (argmax over option letters) overall and per example kind."""
-    from collections import defaultdict
-
+def score_questions(model, tokenizer, dataset, batch_size: int) -> list[list[float]]:
+    """The resolver's option log-likelihoods for every example of a dataset."""
     from modeling.geoparsing.resolve_llm import LLMResolver
     from training.resolver_data import question_of
 
-    resolver = LLMResolver.from_loaded(model, tokenizer, batch_size=batch_size, max_options=10)
-    rows = list(dataset)
-    scores = resolver.score([question_of(row) for row in rows])
+    resolver = LLMResolver.from_loaded(model, tokenizer, batch_size=batch_size, max_options=10, llm_weight=-1)
+    return resolver.score([question_of(row) for row in dataset])
+
+
+def accuracy_by_kind(dataset, scores: list[list[float]]) -> dict[str, float]:
+    """Accuracy of the LLM's choice alone (argmax over option letters) overall and per example kind."""
+    from collections import defaultdict
+
     hits: dict[str, list[bool]] = defaultdict(list)
-    for row, logprobs in zip(rows, scores, strict=True):
+    for row, logprobs in zip(dataset, scores, strict=True):
         correct = max(range(len(logprobs)), key=logprobs.__getitem__) == int(row["answer"])
         hits["all"].append(correct)
         hits[row.get("kind") or "unknown"].append(correct)
     return {kind: round(sum(v) / len(v), 4) for kind, v in sorted(hits.items())}
+
+
+def score_accuracy(model, tokenizer, dataset, batch_size: int) -> dict[str, float]:
+    """Accuracy of the resolver's choice (argmax over option letters) overall and per example kind."""
+    rows = list(dataset)
+    return accuracy_by_kind(rows, score_questions(model, tokenizer, rows, batch_size))
+
+
+def fit_llm_weight(
+    dataset, scores: list[list[float]], grid: tuple[float, ...] = WEIGHT_GRID
+) -> tuple[float, dict[str, float]]:
+    """The LLM weight against the ranker (`combine_scores`) with the best validation accuracy, and the accuracy of
+    every weight tried (0 = the ranker alone). Ties go to the smaller weight: trust the ranker unless shown.
+
+    Raises:
+        BadInputError: the examples have no `option_probs` (made before they were recorded).
+    """
+    from modeling.geoparsing.resolve_llm import combine_scores
+
+    rows = list(dataset)
+    if not rows or "option_probs" not in rows[0]:
+        raise BadInputError(
+            "the validation examples have no option_probs: remake them with `georeset geotext distant`"
+        )
+    table: dict[str, float] = {}
+    for weight in grid:
+        hits = 0
+        for row, logprobs in zip(rows, scores, strict=True):
+            shares = combine_scores(row["option_probs"], logprobs, weight)
+            hits += max(range(len(shares)), key=shares.__getitem__) == int(row["answer"])
+        table[f"{weight:g}"] = round(hits / len(rows), 4)
+    best = max(grid, key=lambda w: (table[f"{w:g}"], -w))
+    return best, table
 
 
 def make_portable(adapter_dir: Path, base_is_embedded: bool) -> None:
@@ -215,16 +248,26 @@ def main(argv: list[str] | None = None) -> int:
     # Refuse useless data before loading any model.
     train = load_examples(script_args.dataset, script_args.train_split)
     if script_args.max_train_examples is not None and train is not None:
-        train = train.shuffle(seed=training_args.seed).select(
-            range(min(script_args.max_train_examples, len(train)))
+        train = select_training(
+            train, script_args.max_train_examples, script_args.eval_max_margin, training_args.seed
         )
     letters = check_trainable(train, script_args.dataset)
     evaluation = load_examples(script_args.dataset, script_args.eval_split)
+    if (
+        evaluation is not None
+        and script_args.eval_max_margin is not None
+        and "ranker_margin" in evaluation.column_names
+    ):
+        limit = script_args.eval_max_margin
+        evaluation = evaluation.filter(lambda ex: ex["ranker_margin"] < limit, desc="unsure questions")
     if evaluation is not None and len(evaluation) > script_args.max_eval_examples:
         evaluation = evaluation.shuffle(seed=0).select(range(script_args.max_eval_examples))
-    resume_from = _resume_checkpoint(training_args)
+    resume_from = resume_checkpoint(training_args)
 
     import torch
+
+    if script_args.torch_threads:
+        torch.set_num_threads(script_args.torch_threads)
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTTrainer
@@ -273,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         processing_class=tokenizer,
         peft_config=peft_config,
     )
-    clock = TrainingClock(_previous_seconds(resume_from))
+    clock = TrainingClock(previous_seconds(resume_from))
     trainer.add_callback(clock)
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
@@ -287,12 +330,41 @@ def main(argv: list[str] | None = None) -> int:
     peft_model = trainer.model
     metrics: dict[str, float] = {}
     n_scored = 0
+    weights: dict[str, object] = {}
     if evaluation is not None and len(evaluation):
         n_scored = len(evaluation)
+        rows = list(evaluation)
         with peft_model.disable_adapter():
-            before = score_accuracy(peft_model, tokenizer, evaluation, script_args.eval_batch_size)
-        after = score_accuracy(peft_model, tokenizer, evaluation, script_args.eval_batch_size)
+            base_scores = score_questions(peft_model, tokenizer, rows, script_args.eval_batch_size)
+        tuned_scores = score_questions(peft_model, tokenizer, rows, script_args.eval_batch_size)
+        before, after = accuracy_by_kind(rows, base_scores), accuracy_by_kind(rows, tuned_scores)
         metrics = {f"base {k}": v for k, v in before.items()} | {f"LoRA {k}": v for k, v in after.items()}
+        if "option_probs" in rows[0]:
+            llm_weight, table = fit_llm_weight(rows, tuned_scores)
+            base_weight, base_table = fit_llm_weight(rows, base_scores)
+            weights = {
+                "combined_accuracy": {
+                    "ranker alone": table["0"],
+                    "ranker + base LLM": base_table[f"{base_weight:g}"],
+                    "ranker + LoRA": table[f"{llm_weight:g}"],
+                },
+                "llm_weight": llm_weight,
+                "base_llm_weight": base_weight,
+                "accuracy_by_weight": table,
+                "base_accuracy_by_weight": base_table,
+            }
+            config = {
+                "llm_weight": llm_weight,
+                "fitted_on": f"{n_scored} {script_args.eval_split} questions of {script_args.dataset}"
+                + (
+                    f" with ranker margin < {script_args.eval_max_margin}"
+                    if script_args.eval_max_margin
+                    else ""
+                ),
+            }
+            (output_dir / "resolver_config.json").write_text(
+                json.dumps(config, indent=2) + "\n", encoding="utf-8"
+            )
     world = trainer.accelerator.num_processes
     summary = {
         "base_model": "embedded:SmolLM2-135M-Instruct" if base_is_embedded else source,
@@ -307,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         "processes": world,
         "device": str(trainer.args.device),
         "validation_accuracy": metrics,
+        **weights,
     }
     (output_dir / "resolver_metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     card_context = dict(
@@ -360,5 +433,9 @@ __all__ = [
     "make_portable",
     "parse_arguments",
     "push_adapter",
+    "accuracy_by_kind",
+    "fit_llm_weight",
     "score_accuracy",
+    "score_questions",
+    "select_training",
 ]

@@ -57,7 +57,7 @@ def _distant(args: argparse.Namespace) -> int:
     from data_builders.geotext.examples_io import write_examples
 
     settings = DistantSettings(
-        max_options=args.max_options,
+        **({"max_options": args.max_options} if args.max_options else {}),
         min_confidence=args.min_confidence,
         max_per_entity=args.max_per_entity,
         seed=args.seed,
@@ -113,7 +113,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--gazetteer", type=Path, help="gazetteer folder (default: $GEORESET_HOME/gazetteer)"
     )
     distant.add_argument(
-        "--max-options", type=positive_int, default=5, help="options per question (default 5)"
+        "--max-options",
+        type=positive_int,
+        default=None,
+        help="options per question (default: the resolver's, 4)",
     )
     distant.add_argument("--min-confidence", type=float, default=0.9, help="toponyms below are not used")
     distant.add_argument("--max-per-entity", type=positive_int, default=6, help="examples per place and kind")

@@ -10,7 +10,10 @@ mention marked, the ranker's best candidates as lettered options) with the label
   abbreviation, misspelling, other-language name, partial name, demonym), candidates looked up for that form.
 
 Options are the ranker's top `max_options` (the answer replaces the last one when the ranker ranked it lower) and
-are shuffled, so the answer's letter carries no information. Splits are by place and by document: an example is
+are shuffled, so the answer's letter carries no information; `option_probs` keeps the ranker's probability of each
+option, so that the weight of the LLM against the ranker can be fitted on validation questions like the ones the
+geoparser sends (small `ranker_margin`). `ambiguous` examples (several places share the name exactly), the
+geoparser's typical question, may be more per place than the other kinds (`max_per_entity_ambiguous`). Splits are by place and by document: an example is
 `validation` when its document or its answer entity is drawn for validation, and no validation answer entity is
 the answer of a training example. Benchmark corpora (gold labels of LGL, GeoVirus, WikToR...) are refused unless
 named in `allow_sources`, so an evaluation corpus never leaks into training.
@@ -32,6 +35,7 @@ from tqdm import tqdm
 from data_builders.gazetteer.report import BuildReport
 from data_builders.geotext.perturb import PERTURBATIONS, perturb
 from georeset.errors import BadInputError
+from modeling.geoparsing.resolve_llm import DEFAULT_MAX_OPTIONS
 
 if TYPE_CHECKING:
     from data_builders.gazetteer.index import GazetteerIndex
@@ -54,17 +58,20 @@ class DistantSettings:
         perturbations_per_mention: perturbed copies per labelled toponym.
         max_per_entity: examples per answer entity and kind at most (a country named thousands of times would
             otherwise fill the dataset).
+        max_per_entity_ambiguous: the same for `ambiguous` examples (several places share the name exactly):
+            the cases the geoparser sends to its LLM are mostly these, and they are rare in distant data.
         validation_place_share / validation_doc_share: shares of entities / documents drawn for validation.
         context_neighbours: labelled mentions on each side ranked together with a perturbed mention (its context).
         seed: for shuffling and perturbations.
         allow_sources: benchmark sources that may be used (never the one you evaluate on).
     """
 
-    max_options: int = 5
+    max_options: int = DEFAULT_MAX_OPTIONS
     min_confidence: float = 0.9
     perturbations: tuple[str, ...] = PERTURBATIONS
     perturbations_per_mention: int = 1
     max_per_entity: int = 6
+    max_per_entity_ambiguous: int = 20
     validation_place_share: float = 0.1
     validation_doc_share: float = 0.1
     context_neighbours: int = 4
@@ -196,7 +203,10 @@ class DistantSupervision:
 
     def _full(self, entity_id: str, kind: str) -> bool:
         """Whether the entity has its share of examples of this kind (checked before any ranking work)."""
-        if self.per_entity[(entity_id, kind)] >= self.settings.max_per_entity:
+        limit = (
+            self.settings.max_per_entity_ambiguous if kind == "ambiguous" else self.settings.max_per_entity
+        )
+        if self.per_entity[(entity_id, kind)] >= limit:
             self.report.skip(SOURCE, f"{kind}: answer entity already has max_per_entity examples")
             return True
         return False
@@ -288,6 +298,7 @@ class DistantSupervision:
             "context": question.context,
             "options": question.options,
             "option_ids": [o.candidate.entity_id for o in options],
+            "option_probs": [round(float(o.probability), 6) for o in options],
             "answer": answer,
             "ranker_top": ranker_top,
             "ranker_margin": round(float(margin), 4),
@@ -325,6 +336,7 @@ def example_features():
             "context": Value("string"),
             "options": List(Value("string")),
             "option_ids": List(Value("string")),
+            "option_probs": List(Value("float32")),
             "answer": Value("int32"),
             "ranker_top": Value("bool"),
             "ranker_margin": Value("float32"),

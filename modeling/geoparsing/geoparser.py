@@ -8,6 +8,10 @@ doc = gp.parse("Flooding hit Paris, Texas on Monday.")
 doc.toponyms[0].admin_path                         # "United States > Texas > Lamar County"
 gp.resolve(text, [(13, 18)])                       # gold mode: the spans are given
 ```
+
+The LLM step is off by default. `Geoparser(resolver="runs/resolver-lora")` (or a Hub id; `georeset geoparse
+--resolver ...`) turns it on with a LoRA-tuned resolver from `training/train_resolver.py`, whose fitted weight
+against the ranker comes with it; `resolver="default"` uses the untuned embedded LLM at `DEFAULT_LLM_WEIGHT`.
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ from modeling.geoparsing.language import detect_language
 from modeling.geoparsing.output import GeometryCache, admin_path, make_toponym
 from modeling.geoparsing.rank import Ranker, RankerWeights
 from modeling.geoparsing.recognize import Recognizer, RecognizerSettings
-from modeling.geoparsing.resolve_llm import LLMQuestion, LLMResolver, context_window, describe_candidate
+from modeling.geoparsing.resolve_llm import (
+    LLMQuestion,
+    LLMResolver,
+    context_window,
+    describe_candidate,
+    ranker_cues,
+)
 from modeling.geoparsing.text_input import as_text
 from modeling.geoparsing.types import (
     SOURCE_GOLD,
@@ -68,7 +78,8 @@ class Geoparser:
         lang: "en", "fr", or "auto" (English or French chosen per document).
         ner: a spaCy pipeline name or path replacing the default one of the language (or a loaded `Language`).
         resolver: None (ranker only), "default" (the embedded LLM), or a causal LM Hub id / local folder, or an
-            `LLMResolver`; it decides the mentions whose ranker margin is below `llm_margin`.
+            `LLMResolver`; it decides the mentions whose ranker margin is below `llm_margin`, weighing its own
+            opinion against the ranker's probabilities (`LLMResolver.llm_weight`).
         adapter: a PEFT (LoRA) adapter for the resolver's LLM.
         llm_margin: the LLM is asked when the top candidate's probability exceeds the runner-up's by less.
         with_geometry: include GeoJSON geometries (polygons where the gazetteer has them) in the toponyms.
@@ -291,8 +302,8 @@ class Geoparser:
             self._add_time("llm", started)
             self.stats["llm_calls"] += len(questions)
             for (d, m, options, p_nil), logprobs in zip(asked, answers, strict=True):
-                weights = np.exp(np.array(logprobs) - max(logprobs))
-                shares = weights / weights.sum()
+                # The LLM's opinion is weighed against the ranker's (product of experts), not substituted.
+                shares = np.array(self.resolver.combine([o.probability for o in options], logprobs))
                 for option, logprob in zip(options, logprobs, strict=True):
                     option.llm_logprob = logprob
                 best = int(np.argmax(shares))
@@ -315,6 +326,7 @@ def make_question(text: str, mention: Mention, options: Sequence[ScoredCandidate
             admin_path(o.candidate),
             o.candidate.country_code,
             int(o.candidate.population),
+            ranker_cues(o.features),
         )
         for o in options
     ]

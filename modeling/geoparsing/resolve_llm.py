@@ -1,9 +1,16 @@
 """LLM disambiguation: a causal LM chooses among a mention's top candidates by scoring option labels.
 
-The prompt (through the model's chat template) holds the text around the mention, with the mention marked, and a
-lettered list of candidates (name, type, admin path, country, population). The model's next-token distribution
-after the assistant turn starts gives the log-likelihood of each letter; the letters are scored, never generated
-and parsed, so the answer is always one of the options and its scores are comparable across options.
+The prompt (through the model's chat template) holds the text around the mention, with the mention marked, after
+the document's opening (headline, dateline, "X is a town in Y County, Z"), and a lettered list of candidates
+written as texts write places ("Paris, Lamar County, Texas, United States (city/town, pop. 25k)"). The prompt is
+kept short (~240 tokens): on a CPU its length is what training and inference pay for. The model's next-token
+distribution after the assistant turn starts gives the log-likelihood of each letter; the letters are scored,
+never generated and parsed, so the answer is always one of the options and its scores are comparable.
+
+The LLM does not overrule the ranker outright: `combine_scores` multiplies the ranker's probabilities of the
+options by the LLM's raised to a weight (a product of experts). `train_resolver.py` fits the weight of a tuned
+adapter on its distant-supervision validation questions and stores it beside the adapter
+(`resolver_config.json`), so the geoparser uses it when it loads the adapter.
 
 Questions are batched (left padding, one forward pass per batch). The default model is the embedded
 SmolLM2-135M-Instruct; any Hub id or local folder, and a LoRA adapter, can replace it.
@@ -11,15 +18,42 @@ SmolLM2-135M-Instruct; any Hub id or local folder, and a LoRA adapter, can repla
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from georeset.errors import BadInputError
 from modeling.geoparsing.countries import country_display_name
 
 OPTION_LABELS = "ABCDEFGHIJ"
 
-SYSTEM_PROMPT = "You are a geographer. You link place names in texts to entries of a gazetteer."
+SYSTEM_PROMPT = "You link place names in texts to gazetteer entries."
+CONTEXT_WIDTH = 160
+LEAD_CHARS = 120
+CUE_THRESHOLD = 0.5
+"""A context feature of the ranker (share of the other places in the candidate's country, closeness to them) at or
+above this is written into the option as a cue."""
+RESOLVER_CONFIG_FILE = "resolver_config.json"
+DEFAULT_LLM_WEIGHT = 1.0
+"""How much the LLM's option probabilities count against the ranker's when nothing fitted says otherwise (an equal
+product of experts); `train_resolver.py` fits the weight of a tuned adapter on its distant validation split."""
+"""Characters of text on each side of the mention: the cues (a state named, a nearby town) are usually close, and
+prompt length is what a CPU pays for, in training and at inference."""
+DEFAULT_MAX_OPTIONS = 4
+"""Options offered: on the benchmark corpora the right place is below the ranker's 4th candidate in under 2% of the
+mentions sent to the LLM, and every option costs ~15 tokens."""
+
+
+TYPE_WORDS = {
+    "admin1": "state/province",
+    "admin2": "county/district",
+    "admin3": "municipality",
+    "settlement": "city/town",
+    "locality": "neighbourhood",
+}
+"""The gazetteer's feature types in words a language model has read (it has never seen "admin1")."""
 
 
 @dataclass
@@ -31,41 +65,136 @@ class LLMQuestion:
     options: list[str]
 
 
+def short_population(population: int) -> str:
+    """A compact population figure: 850, 25k, 2.1M."""
+    if population >= 1_000_000:
+        return f"{population / 1_000_000:.1f}M"
+    if population >= 10_000:
+        return f"{population // 1000}k"
+    return f"{population:,}"
+
+
+def ranker_cues(features: dict[str, float]) -> list[str]:
+    """What the ranker saw in the text about a candidate, in short words the LLM can weigh ("state/county in
+    text": its state or county is named in the text): the LLM learns when these cues outweigh population and type,
+    where the ranker's fixed weights cannot tell."""
+    cues = []
+    if features.get("container", 0.0) > 0:
+        cues.append("written with its state/country")
+    if features.get("admin_named", 0.0) > 0:
+        cues.append("state/county in text")
+    if features.get("country_named", 0.0) > 0:
+        cues.append("country in text")
+    if features.get("country_context", 0.0) >= CUE_THRESHOLD:
+        cues.append("same country as other places")
+    if features.get("proximity", 0.0) >= CUE_THRESHOLD:
+        cues.append("near other places")
+    return cues
+
+
 def describe_candidate(
-    name: str, feature_type: str, admin_path: str, country_code: str, population: int
+    name: str,
+    feature_type: str,
+    admin_path: str,
+    country_code: str,
+    population: int,
+    cues: Sequence[str] = (),
 ) -> str:
-    """One option line: "Paris (settlement; Texas, United States; population 25,171)"."""
-    parts = [feature_type.replace("_", " ") or "place"]
-    where = admin_path or country_display_name(country_code)
-    if where:
-        parts.append(where)
-    if population > 0:
-        parts.append(f"population {population:,}")
-    return f"{name} ({'; '.join(parts)})"
+    """One option line, the place then its containers as texts write them, then what the text says about it:
+    "Paris, Texas, United States (city/town, pop. 25k; state/county in text)".
+
+    `admin_path` is "Country > Admin1 > Admin2" (the geoparser's output field); without it the country is named.
+    `cues` come from `ranker_cues`.
+    """
+    where = [p.strip() for p in admin_path.split(">") if p.strip()][::-1] if admin_path else []
+    if not where and country_code and feature_type != "country":
+        where = [country_display_name(country_code)]
+    where = [w for w in where if w != name]
+    kind = TYPE_WORDS.get(feature_type, feature_type.replace("_", " ") or "place")
+    details = f"{kind}, pop. {short_population(population)}" if population > 0 else kind
+    details = "; ".join([details, *cues])
+    return f"{', '.join([name, *where])} ({details})"
 
 
-def context_window(text: str, start: int, end: int, width: int = 400) -> str:
-    """The text around a mention, the mention marked with [[ ]], cut at word boundaries."""
-    left = max(0, start - width)
-    right = min(len(text), end + width)
+def _cut(text: str, left: int, right: int, start: int, end: int) -> tuple[int, int]:
+    """Move a [left, right) window's ends inwards to word boundaries (never past the mention [start, end))."""
     if left > 0:
         space = text.find(" ", left, start)
         left = space + 1 if space != -1 else left
     if right < len(text):
         space = text.rfind(" ", end, right)
         right = space if space != -1 else right
+    return left, right
+
+
+def context_window(
+    text: str, start: int, end: int, width: int = CONTEXT_WIDTH, lead: int = LEAD_CHARS
+) -> str:
+    """The text around a mention, the mention marked with [[ ]], cut at word boundaries.
+
+    When the window starts later in the document, its first `lead` characters come first, then " ... ": a
+    document's opening (headline, dateline, "X is a town in Y County, Z") names the place it is about.
+    """
+    left, right = _cut(text, max(0, start - width), min(len(text), end + width), start, end)
     snippet = f"{text[left:start]}[[{text[start:end]}]]{text[end:right]}"
+    if lead > 0 and left > lead + 20:
+        cut = text.rfind(" ", 0, lead)
+        snippet = f"{text[: cut if cut > lead // 2 else lead]} ... {snippet}"
     return " ".join(snippet.split())
+
+
+def combine_scores(
+    ranker_probabilities: Sequence[float], llm_logprobs: Sequence[float], weight: float | None
+) -> list[float]:
+    """Probabilities over the options from the ranker's and the LLM's opinions (a weighted product of experts).
+
+    `log p = log p_ranker + weight * log p_llm` (each normalised over the options), renormalised. `weight` None
+    means the LLM alone decides (the ranker's probabilities are ignored); 0 means the ranker alone.
+    """
+    import numpy as np
+
+    llm = np.asarray(llm_logprobs, dtype=np.float64)
+    llm = llm - np.logaddexp.reduce(llm)
+    if weight is None:
+        combined = llm
+    else:
+        ranker = np.maximum(np.asarray(ranker_probabilities, dtype=np.float64), 1e-12)
+        combined = np.log(ranker / ranker.sum()) + weight * llm
+    combined = np.exp(combined - combined.max())
+    return (combined / combined.sum()).tolist()
+
+
+def read_resolver_config(name_or_path: str | os.PathLike | None) -> dict:
+    """The `resolver_config.json` that `train_resolver.py` writes beside an adapter (folder or Hub id); {} if none."""
+    if name_or_path is None or str(name_or_path) in ("default", "embedded"):
+        return {}
+    local = Path(str(name_or_path)).expanduser()
+    path: Path | None = local / RESOLVER_CONFIG_FILE if local.is_dir() else None
+    if path is None and not local.exists() and str(name_or_path).count("/") == 1:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+        try:
+            path = Path(hf_hub_download(str(name_or_path), RESOLVER_CONFIG_FILE))
+        except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError):
+            return {}  # not a georeset adapter, or unreachable (the model load then says so)
+    if path is None or not path.is_file():
+        return {}
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise BadInputError(f"{path}: not valid JSON ({err})") from err
+    if not isinstance(config, dict):
+        raise BadInputError(f"{path}: expected a JSON object")
+    return config
 
 
 def prompt_messages(question: LLMQuestion) -> list[dict[str, str]]:
     """The system and user chat messages of a question (training data for the resolver uses the same ones)."""
     lines = [f"{OPTION_LABELS[i]}. {option}" for i, option in enumerate(question.options)]
     user = (
-        f"Text: {question.context}\n\n"
-        f'Which place does "{question.mention}" (marked [[ ]]) refer to?\n'
-        + "\n".join(lines)
-        + f"\n\nAnswer with one letter ({', '.join(OPTION_LABELS[: len(lines)])})."
+        f"{question.context}\n\n"
+        f"Which place is [[{question.mention}]]?\n" + "\n".join(lines) + "\nAnswer with one letter."
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
@@ -79,6 +208,9 @@ class LLMResolver:
         batch_size: questions per forward pass.
         max_options: at most this many candidates are offered (the ranker's best).
         device: torch device; default CUDA when available.
+        llm_weight: how much the LLM's opinion counts against the ranker's (`combine_scores`); None reads the
+            weight fitted for the adapter (its `resolver_config.json`), else `DEFAULT_LLM_WEIGHT`. A negative
+            value means the LLM alone decides.
     """
 
     def __init__(
@@ -87,8 +219,9 @@ class LLMResolver:
         *,
         adapter: str | os.PathLike | None = None,
         batch_size: int = 8,
-        max_options: int = 5,
+        max_options: int = DEFAULT_MAX_OPTIONS,
         device: str | None = None,
+        llm_weight: float | None = None,
     ) -> None:
         if not 2 <= max_options <= len(OPTION_LABELS):
             raise ValueError(f"max_options must be between 2 and {len(OPTION_LABELS)}, got {max_options}")
@@ -97,6 +230,10 @@ class LLMResolver:
         self.batch_size = batch_size
         self.max_options = max_options
         self.device = device
+        if llm_weight is None:
+            config = read_resolver_config(adapter) or read_resolver_config(self.model_name)
+            llm_weight = float(config.get("llm_weight", DEFAULT_LLM_WEIGHT))
+        self.llm_weight: float | None = None if llm_weight < 0 else llm_weight
         self._model = None
         self._tokenizer = None
         self._label_ids: list[int] = []
@@ -140,6 +277,10 @@ class LLMResolver:
             prompt_messages(question), tokenize=False, add_generation_prompt=True
         )
 
+    def combine(self, ranker_probabilities: Sequence[float], llm_logprobs: Sequence[float]) -> list[float]:
+        """Probabilities over a question's options from the ranker's and this LLM's scores (`combine_scores`)."""
+        return combine_scores(ranker_probabilities, llm_logprobs, self.llm_weight)
+
     def score(self, questions: Sequence[LLMQuestion]) -> list[list[float]]:
         """Log-likelihood of each option's label as the answer, per question (natural log, over the vocabulary)."""
         import torch
@@ -170,9 +311,20 @@ class LLMResolver:
 __all__ = [
     "OPTION_LABELS",
     "SYSTEM_PROMPT",
+    "CONTEXT_WIDTH",
+    "CUE_THRESHOLD",
+    "DEFAULT_LLM_WEIGHT",
+    "DEFAULT_MAX_OPTIONS",
+    "LEAD_CHARS",
+    "RESOLVER_CONFIG_FILE",
+    "TYPE_WORDS",
     "LLMQuestion",
     "LLMResolver",
+    "combine_scores",
     "context_window",
     "describe_candidate",
     "prompt_messages",
+    "ranker_cues",
+    "read_resolver_config",
+    "short_population",
 ]

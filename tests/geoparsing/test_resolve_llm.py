@@ -2,24 +2,91 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
+from georeset.errors import BadInputError
 from modeling.geoparsing import Geoparser, LLMResolver
-from modeling.geoparsing.resolve_llm import LLMQuestion, context_window, describe_candidate
+from modeling.geoparsing.resolve_llm import (
+    DEFAULT_LLM_WEIGHT,
+    RESOLVER_CONFIG_FILE,
+    LLMQuestion,
+    combine_scores,
+    context_window,
+    describe_candidate,
+    ranker_cues,
+    short_population,
+)
 
 
 def test_context_window_marks_the_mention():
     text = "word " * 200 + "Paris is nice" + " word" * 200
     start = text.index("Paris")
-    window = context_window(text, start, start + 5, width=30)
+    window = context_window(text, start, start + 5, width=30, lead=0)
     assert "[[Paris]]" in window and len(window) < 80
 
 
+def test_context_window_leads_with_the_documents_opening():
+    text = "Storm hits Springfield, Illinois. " + "word " * 200 + "in Springfield again" + " word" * 50
+    start = text.index("Springfield again")
+    window = context_window(text, start, start + 11, width=30, lead=34)
+    assert window.startswith("Storm hits Springfield, Illinois. ... ")
+    assert "[[Springfield]] again" in window
+    near = context_window(text, 11, 22, width=30, lead=34)  # the window already holds the opening
+    assert near.startswith("Storm hits [[Springfield]]") and "..." not in near
+
+
 def test_describe_candidate():
-    line = describe_candidate("Paris", "settlement", "United States > Texas", "US", 24782)
-    assert line == "Paris (settlement; United States > Texas; population 24,782)"
+    line = describe_candidate("Paris", "settlement", "United States > Texas > Lamar County", "US", 24782)
+    assert line == "Paris, Lamar County, Texas, United States (city/town, pop. 24k)"
+    assert describe_candidate("Georgia", "admin1", "United States", "US", 4_836_734) == (
+        "Georgia, United States (state/province, pop. 4.8M)"
+    )
+    assert describe_candidate("France", "country", "", "FR", 0) == "France (country)"
+    assert describe_candidate("Nile", "river", "", "EG", 0) == "Nile, Egypt (river)"
+
+
+def test_ranker_cues_in_the_option():
+    cues = ranker_cues({"admin_named": 1.0, "country_context": 0.8, "proximity": 0.1, "country_named": 0.0})
+    assert cues == ["state/county in text", "same country as other places"]
+    assert ranker_cues({}) == []
+    line = describe_candidate("Springfield", "settlement", "United States > Nebraska", "US", 1584, cues)
+    assert line == (
+        "Springfield, Nebraska, United States (city/town, pop. 1,584; state/county in text; "
+        "same country as other places)"
+    )
+
+
+def test_short_population():
+    assert [short_population(n) for n in (850, 9_999, 25_171, 2_138_551)] == ["850", "9,999", "25k", "2.1M"]
+
+
+def test_combine_scores_weighs_the_llm_against_the_ranker():
+    ranker = [0.5, 0.3, 0.2]
+    llm = [math.log(0.1), math.log(0.8), math.log(0.1)]
+    assert combine_scores(ranker, llm, 0.0) == pytest.approx(ranker)  # the ranker alone
+    alone = combine_scores(ranker, llm, None)  # the LLM alone
+    assert alone == pytest.approx([0.1, 0.8, 0.1])
+    # equal weights: p ~ ranker * llm = (0.05, 0.24, 0.02) renormalised
+    assert combine_scores(ranker, llm, 1.0) == pytest.approx([0.05 / 0.31, 0.24 / 0.31, 0.02 / 0.31])
+    small = combine_scores(ranker, llm, 0.1)
+    assert max(range(3), key=small.__getitem__) == 0  # a light LLM weight does not overturn the ranker
+
+
+def test_resolver_weight_comes_from_the_adapter_config(tmp_path):
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / RESOLVER_CONFIG_FILE).write_text(json.dumps({"llm_weight": 0.35}))
+    assert LLMResolver(adapter=adapter).llm_weight == 0.35
+    assert LLMResolver(str(adapter)).llm_weight == 0.35  # the adapter named as the model
+    assert LLMResolver(adapter=adapter, llm_weight=2.0).llm_weight == 2.0  # an explicit weight wins
+    assert LLMResolver(adapter=adapter, llm_weight=-1).llm_weight is None  # the LLM alone
+    assert LLMResolver().llm_weight == DEFAULT_LLM_WEIGHT
+    (adapter / RESOLVER_CONFIG_FILE).write_text("{not json")
+    with pytest.raises(BadInputError, match="not valid JSON"):
+        LLMResolver(adapter=adapter)
 
 
 def test_option_count_is_checked():

@@ -17,6 +17,8 @@ from data_builders.geotext.distant import (
 from data_builders.geotext.examples_io import write_examples
 from data_builders.geotext.schema import make_record, make_toponym
 from georeset.errors import BadInputError
+from modeling.geoparsing.resolve_llm import DEFAULT_MAX_OPTIONS
+from training.resolver_data import load_examples
 
 TEXTS = [
     (
@@ -77,10 +79,14 @@ def test_questions_in_the_resolver_format(examples):
     found, settings, _ = examples
     assert found
     for ex in found:
-        assert 2 <= len(ex["options"]) <= settings.max_options == 5
+        assert 2 <= len(ex["options"]) <= settings.max_options == DEFAULT_MAX_OPTIONS
         assert (
             len(ex["options"]) == len(ex["option_ids"]) and ex["option_ids"][ex["answer"]] == ex["entity_id"]
         )
+        # the ranker's probabilities of the options, in option order: what the LLM weight is fitted against
+        assert len(ex["option_probs"]) == len(ex["options"]) and all(0 <= p <= 1 for p in ex["option_probs"])
+        if ex["ranker_top"]:
+            assert ex["option_probs"][ex["answer"]] == max(ex["option_probs"])
         assert f"[[{ex['mention']}]]" in ex["context"]
         assert all("(" in option and option.endswith(")") for option in ex["options"])  # describe_candidate
 
@@ -128,9 +134,14 @@ def test_write_examples_and_refuse_empty(tmp_path, examples, gazetteer):
     counts = write_examples(
         found, tmp_path / "ex", settings=settings, report=supervision.report, sources=["x"]
     )
-    loaded = load_dataset(str(tmp_path / "ex"), **LOCAL_LOAD_OPTIONS)
+    loaded = {split: load_examples(str(tmp_path / "ex"), split) for split in ("train", "validation")}
     assert loaded["train"].num_rows == counts["train"]["examples"]
     assert loaded["validation"].num_rows == counts["validation"]["examples"]
+    assert "option_probs" in loaded["train"].column_names
+    card = load_dataset(
+        str(tmp_path / "ex"), split="validation", **LOCAL_LOAD_OPTIONS, cache_dir=tmp_path / "c"
+    )
+    assert card.num_rows == counts["validation"]["examples"]  # the card's configs load with `datasets` too
     with pytest.raises(BadInputError, match="no training example"):
         write_examples([], tmp_path / "none", settings=settings, report=BuildReport())
     unusable = [make_record("t:1", "Nothing here.", source="text")]

@@ -198,7 +198,7 @@ def test_killed_run_resumes_with_accelerate_launch(tmp_path, tiny_model):
 def test_resume_last_skips_a_checkpoint_half_written_by_a_kill(tmp_path):
     from types import SimpleNamespace
 
-    from training.train_resolver import _resume_checkpoint
+    from training.checkpoints import resume_checkpoint as _resume_checkpoint
 
     out = tmp_path / "run"
     for step, complete in ((2, True), (4, True), (6, False)):
