@@ -29,6 +29,19 @@ def _check_folder(folder: Path) -> None:
         raise BadInputError(f"{folder}: not a gazetteer folder (README.md and data/*.parquet are missing)")
 
 
+# What a card rendered without a repo id writes in its loading examples (model_cards.dataset_card).
+CARD_REPO_PLACEHOLDER = "ORG/NAME"
+
+
+def _name_repo_in_card(folder: Path, repo_id: str) -> None:
+    """Cards are written at build time, before the repo is known: name the repo in their loading examples."""
+    card = folder / "README.md"
+    if card.is_file() and CARD_REPO_PLACEHOLDER in (text := card.read_text(encoding="utf-8")):
+        from georeset.cli_types import write_atomic
+
+        write_atomic(card, text.replace(CARD_REPO_PLACEHOLDER, repo_id))
+
+
 def push_folder(
     folder: str | Path,
     repo_id: str,
@@ -57,6 +70,7 @@ def push_folder(
     from georeset.hub.client import check_endpoint
 
     check_endpoint()
+    _name_repo_in_card(Path(folder), repo_id)
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
