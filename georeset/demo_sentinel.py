@@ -130,8 +130,10 @@ def step_eo_evaluation(model: Path, demo_out: Path) -> None:
         return
     out = demo_out / "eo-land-cover"
     # Windows of 32 px side by side (stride 32): 9 per scene, so that zero-shot scoring stays about a minute on CPU.
+    # Scene 4 (2015-09-09) is the clearest of the five dates; the first one is hazy (mean red reflectance 0.28,
+    # NDVI 0.17 over forest, against 0.04 and 0.75 on 09-09).
     report = run_land_cover_map(
-        model=str(model), out=out, mode=["zero-shot", "linear-probe"], stride=32, progress=False
+        model=str(model), out=out, mode=["zero-shot", "linear-probe"], scene=4, stride=32, progress=False
     )
     _print_eo_report(report, out)
 

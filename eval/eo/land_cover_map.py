@@ -788,7 +788,7 @@ def evaluate_land_cover_map(
 
 
 def _true_colour(scene: Scene, step: int) -> np.ndarray | None:
-    """A decimated true-colour view (2 % - 98 % stretch), or None when the scene lacks B04, B03, B02."""
+    """A decimated true-colour view (2 % - 98 % stretch per band), or None when the scene lacks B04, B03, B02."""
     names = scene.band_names
     wanted = ["R", "G", "B"] if scene.sensor == "rgb" else ["B04", "B03", "B02"]
     if not all(name in names for name in wanted):
@@ -799,8 +799,9 @@ def _true_colour(scene: Scene, step: int) -> np.ndarray | None:
         strip = scene.read(row, 0, height, scene.width)[[names.index(n) for n in wanted], ::step, ::step]
         rows.append(strip.astype(np.float32))
     rgb = np.concatenate(rows, axis=1).transpose(1, 2, 0)
-    low, high = np.nanpercentile(rgb, 2), np.nanpercentile(rgb, 98)
-    return (rgb - low) / max(high - low, 1e-6)
+    # Per band: top-of-atmosphere blue is brighter than red everywhere (haze), so one stretch for all looks blue.
+    low, high = np.nanpercentile(rgb, 2, axis=(0, 1)), np.nanpercentile(rgb, 98, axis=(0, 1))
+    return np.clip((rgb - low) / np.maximum(high - low, 1e-6), 0.0, 1.0)
 
 
 def plot_map(
