@@ -49,7 +49,9 @@ class Patch:
 
     def __post_init__(self) -> None:
         if self.pixels.ndim != 3:
-            raise ValueError(f"patch {self.id}: pixels must be (bands, height, width), got {self.pixels.shape}")
+            raise ValueError(
+                f"patch {self.id}: pixels must be (bands, height, width), got {self.pixels.shape}"
+            )
         if len(self.band_names) != self.pixels.shape[0]:
             raise ValueError(
                 f"patch {self.id}: {self.pixels.shape[0]} bands but {len(self.band_names)} band names"

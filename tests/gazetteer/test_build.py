@@ -267,7 +267,9 @@ def test_push_to_hub_and_load_dataset_by_repo_id(gazetteer, hub_env):
     assert index.lookup("Montpellier", top_k=1)[0].entity_id == "geonames:2992166"
     from huggingface_hub import hf_hub_download
 
-    card = Path(hf_hub_download("georeset-test/gazetteer-small", "README.md", repo_type="dataset")).read_text()
+    card = Path(
+        hf_hub_download("georeset-test/gazetteer-small", "README.md", repo_type="dataset")
+    ).read_text()
     assert 'load_dataset("georeset-test/gazetteer-small"' in card and "ORG/NAME" not in card
 
 
