@@ -7,7 +7,6 @@ Kept apart from `georeset.demo` so that the demo's table of contents stays short
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -28,17 +27,13 @@ DEMO_STEPS = 40
 
 def build_corpus(out: Path) -> Path:
     """Build the default Sentinel <-> text instruction dataset (BigEarthNet examples, eo-learn Slovenia)."""
-    from data_builders.imagery.dataset_io import build_instruction_dataset
+    from data_builders.imagery.dataset_io import build_instruction_dataset, load_instruction_dataset
 
     result = build_instruction_dataset(out, progress=False)
-    print(result.summary())
-    rows = json.loads((out / "build_report.json").read_text()) if (out / "build_report.json").exists() else {}
-    by_task = rows.get("instructions", {}).get("examples", {})
-    if by_task:
-        print("   examples (task/language): " + ", ".join(f"{k} {v}" for k, v in sorted(by_task.items())))
-    from datasets import load_dataset
-
-    row = load_dataset(str(out), split="train").with_format("numpy")[0]
+    print(result.summary())  # per task and language
+    # The project's loader, not a plain folder load: datasets caches folders by name and would return a previous
+    # demo's build of this same folder.
+    row = load_instruction_dataset(out).with_format("numpy")[0]
     print(
         f"   row 0: {row['sensor']} pixels {tuple(row['pixels'].shape)}, task {row['task']} [{row['language']}]\n"
         f"   Q: {row['messages'][0]['content']}\n   A: {row['messages'][1]['content']}"
