@@ -27,37 +27,23 @@ def load_examples(name: str, split: str | None):
         return None
     from pathlib import Path
 
+    from datasets import load_dataset
+
+    from data_builders.dataset_folder import load_dataset_folder, split_files
+
     local = Path(name).expanduser()
-    if local.is_dir() and (local / "data").is_dir():
-        # Read the parquet shards directly: `datasets` caches a local folder under its base name, so two example
-        # folders of the same name (with different columns) would collide in its cache.
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        from datasets import Dataset
-
-        files = sorted((local / "data").glob(f"{split}-*.parquet"))
-        if not files:
-            return None
-        try:
-            dataset = Dataset(pa.concat_tables([pq.read_table(f) for f in files], promote_options="default"))
-        except (pa.ArrowInvalid, OSError) as err:
-            raise BadInputError(f"--dataset {name}: cannot read {split} shards as parquet ({err})") from err
-    else:
-        from datasets import load_dataset
-
-        from data_builders.geotext.dataset_io import LOCAL_LOAD_OPTIONS
-
-        try:
-            splits = load_dataset(str(local), **LOCAL_LOAD_OPTIONS) if local.exists() else load_dataset(name)
-        except (
-            FileNotFoundError,
-            ValueError,
-            TypeError,
-        ) as err:  # datasets raises TypeError on empty configs
-            raise BadInputError(f"--dataset {name}: cannot load it as a dataset ({err})") from err
-        if split not in splits:
-            return None
-        dataset = splits[split]
+    try:
+        if local.is_dir() and (local / "data").is_dir():
+            if split not in split_files(local):
+                return None
+            dataset = load_dataset_folder(local, split=split)
+        else:
+            splits = load_dataset(str(local) if local.exists() else name)
+            if split not in splits:
+                return None
+            dataset = splits[split]
+    except (FileNotFoundError, ValueError, TypeError, OSError) as err:  # TypeError: datasets on empty configs
+        raise BadInputError(f"--dataset {name}: cannot load it as a dataset ({err})") from err
     missing = [c for c in REQUIRED_COLUMNS if c not in dataset.column_names]
     if missing:
         raise BadInputError(

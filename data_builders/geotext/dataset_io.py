@@ -25,9 +25,6 @@ from georeset.errors import BadInputError
 
 SHARD_ROWS = 2_000
 UPLOAD_PATTERNS = ["README.md", "build_report.json", "data/*.parquet"]
-# datasets 5.2 keys its cache of a local folder by the folder and file names, not their contents: a folder rebuilt
-# in place would load the previous build. Local folders are therefore always re-read.
-LOCAL_LOAD_OPTIONS = {"download_mode": "force_redownload", "verification_mode": "no_checks"}
 
 
 @contextlib.contextmanager
@@ -145,18 +142,16 @@ def load_geotext(path_or_repo: str | Path, *, split: str = "train", streaming: b
     """
     from datasets import load_dataset
 
+    from data_builders.dataset_folder import load_dataset_folder
     from data_builders.gazetteer.publish import check_repo_id
 
     local = Path(path_or_repo).expanduser()
-    options = {}
     if local.exists():
         if not any((local / "data").glob("*.parquet")):
             raise BadInputError(f"{local}: not a geotext dataset folder (no data/*.parquet)")
-        source = str(local)
-        options = LOCAL_LOAD_OPTIONS
+        dataset = load_dataset_folder(local, split=split, streaming=streaming)
     else:
-        source = check_repo_id(str(path_or_repo))
-    dataset = load_dataset(source, split=split, streaming=streaming, **options)
+        dataset = load_dataset(check_repo_id(str(path_or_repo)), split=split, streaming=streaming)
     missing = [c for c in ("id", "text", "toponyms") if c not in (dataset.column_names or [])]
     if missing:
         raise BadInputError(f"{path_or_repo}: not a geotext dataset, missing column(s) {', '.join(missing)}")
@@ -198,7 +193,6 @@ def read_build_report(folder: str | Path) -> dict:
 
 
 __all__ = [
-    "LOCAL_LOAD_OPTIONS",
     "SHARD_ROWS",
     "UPLOAD_PATTERNS",
     "GeotextBuildResult",

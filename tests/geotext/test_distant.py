@@ -7,7 +7,6 @@ from collections import Counter
 import pytest
 
 from data_builders.gazetteer.report import BuildReport
-from data_builders.geotext.dataset_io import LOCAL_LOAD_OPTIONS
 from data_builders.geotext.distant import (
     DistantSettings,
     DistantSupervision,
@@ -138,9 +137,7 @@ def test_write_examples_and_refuse_empty(tmp_path, examples, gazetteer):
     assert loaded["train"].num_rows == counts["train"]["examples"]
     assert loaded["validation"].num_rows == counts["validation"]["examples"]
     assert "option_probs" in loaded["train"].column_names
-    card = load_dataset(
-        str(tmp_path / "ex"), split="validation", **LOCAL_LOAD_OPTIONS, cache_dir=tmp_path / "c"
-    )
+    card = load_dataset(str(tmp_path / "ex"), split="validation", cache_dir=tmp_path / "c")
     assert card.num_rows == counts["validation"]["examples"]  # the card's configs load with `datasets` too
     with pytest.raises(BadInputError, match="no training example"):
         write_examples([], tmp_path / "none", settings=settings, report=BuildReport())
