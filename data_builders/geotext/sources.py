@@ -59,7 +59,7 @@ def read_source(
         return silver_labels(records, geoparser, report) if geoparser is not None else records
     from data_builders.geotext.benchmarks import read_benchmark
 
-    return read_benchmark(path, report, limit=limit)
+    return read_benchmark(path, report, limit=limit, index=index)
 
 
 __all__ = ["KINDS", "parse_spec", "read_source"]
