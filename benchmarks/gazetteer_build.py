@@ -5,22 +5,27 @@ Two gazetteers, each built in its own subprocess (so that peak memory is that bu
 1. the embedded default (`--sources embedded`);
 2. a generated GeoNames-format file (`allCountries.txt` layout, 19 columns) of `--rows` rows (default 5 M), with
    realistic syllable-built names, alternate names, clustered coordinates, feature codes and populations, read
-   through `read_geonames`.
+   through `--sources geonames:FILE` (the columnar `read_geonames_batches`).
 
-For each: build rows/s (read + conflate + GeoParquet) and index rows/s, peak RSS, then lookup latency p50/p99 of
-exact queries (names drawn from the gazetteer) and fuzzy queries (the same names with one typo) through the index.
-Baselines measured in the same run: pyarrow CSV -> Parquet of the same file (raw I/O, no validation, conflation
-or names), and for lookups a Python dict (exact) and a rapidfuzz scan of every key (fuzzy).
+For each: build rows/s (read + conflate + GeoParquet) with its stages, index rows/s, the whole build (both) in
+wall and CPU seconds, peak RSS, then lookup latency p50/p99 of exact queries (names drawn from the gazetteer)
+and fuzzy queries (the same names with one typo) through the index. Baselines measured in the same run:
+pyarrow CSV -> Parquet of the same file (raw I/O, no validation, conflation or names), for lookups a Python
+dict (exact) and a rapidfuzz scan of every key (fuzzy), and with `--baseline-src DIR` the same build and index
+by another georeset source tree (a folder holding an older `data_builders/`, e.g. a copy of the previous
+commit), so that speed-ups are measured on the same machine in the same run.
 
 Targets: build >= 50,000 rows/s; exact p99 <= 1 ms; fuzzy p99 <= 20 ms at 5 M rows; peak memory <= 4 GB.
 
     python benchmarks/gazetteer_build.py [--rows 5000000] [--skip-embedded] [--work DIR] [--queries 2000]
+        [--baseline-src DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -101,6 +106,10 @@ def run_build(sources: str, out: Path) -> dict:
     return {
         "records": result.records,
         "entities": result.entities,
+        "polygons": result.polygons,
+        "languages": len(result.languages),
+        "read_s": result.timings["read"],
+        "conflate_and_write_s": result.timings["conflate_and_write"],
         "build_s": build_seconds,
         "total_s": time.perf_counter() - started,
         "build_rows_per_s": result.records / build_seconds,
@@ -115,10 +124,15 @@ def run_index(folder: Path) -> dict:
     from data_builders.gazetteer.index import GazetteerIndex
 
     shards = sorted((folder / "data").glob("*.parquet"))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     index = GazetteerIndex.build(shards, folder / "index", progress=False)
     seconds = time.perf_counter() - started
-    return {"index_s": seconds, "index_rows_per_s": len(index) / seconds, "index_peak_rss_gb": _peak_rss_gb()}
+    return {
+        "index_s": seconds,
+        "index_cpu_s": time.process_time() - cpu_started,
+        "index_rows_per_s": len(index) / seconds,
+        "index_peak_rss_gb": _peak_rss_gb(),
+    }
 
 
 def run_arrow_baseline(path: Path, out: Path) -> dict:
@@ -209,25 +223,59 @@ def run_lookups(folder: Path, queries: int) -> dict:
     }
 
 
-def _subprocess(*args: str) -> dict:
+def _subprocess(*args: str, source_tree: Path | None = None) -> dict:
     command = [sys.executable, __file__, "--worker", *args]
-    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    env = None
+    if source_tree is not None:  # that tree's data_builders first on the path
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(source_tree), os.environ.get("PYTHONPATH", "")]),
+        }
+    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False, env=env)
     if completed.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def _report(title: str, build: dict, lookups: dict, baseline: dict | None) -> None:
-    print(f"\n== {title}: {build['records']:,} records -> {build['entities']:,} entities")
+def _whole(build: dict) -> tuple[float, float]:
+    """Seconds of the whole build (table + index): wall, CPU."""
+    return build["build_s"] + build["index_s"], build["build_cpu_s"] + build["index_cpu_s"]
+
+
+def _report(title: str, build: dict, lookups: dict, baseline: dict | None, before: dict | None) -> None:
+    records = build["records"]
+    print(f"\n== {title}: {records:,} records -> {build['entities']:,} entities")
     print(
         f"build (read+conflate+parquet): {build['build_s']:.1f} s = {build['build_rows_per_s']:,.0f} rows/s "
-        f"(target >= 50,000){'; pyarrow CSV->Parquet baseline ' + format(baseline['rows_per_s'], ',.0f') + ' rows/s, ratio ' + format(build['build_rows_per_s'] / baseline['rows_per_s'], '.2f') if baseline else ''}"
+        f"(target >= 50,000): read {build['read_s']:.1f} s, conflate+write {build['conflate_and_write_s']:.1f} s"
+        + (
+            f"; pyarrow CSV->Parquet baseline {baseline['rows_per_s']:,.0f} rows/s, "
+            f"ratio {build['build_rows_per_s'] / baseline['rows_per_s']:.2f}"
+            if baseline
+            else ""
+        )
     )
     print(
         f"build CPU time {build['build_cpu_s']:.1f} s = {build['build_rows_per_cpu_s']:,.0f} rows per CPU-second "
-        "(the machine is shared: wall time includes waiting for a core)"
+        "(the machine may be shared: wall time includes waiting for a core)"
     )
-    print(f"index build: {build['index_s']:.1f} s = {build['index_rows_per_s']:,.0f} rows/s")
+    print(
+        f"index build: {build['index_s']:.1f} s = {build['index_rows_per_s']:,.0f} rows/s, "
+        f"CPU {build['index_cpu_s']:.1f} s"
+    )
+    wall, cpu = _whole(build)
+    print(
+        f"whole build (table + index): {wall:.1f} s = {records / wall:,.0f} rows/s wall, "
+        f"{records / cpu:,.0f} rows per CPU-second"
+    )
+    if before is not None:
+        before_wall, before_cpu = _whole(before)
+        print(
+            f"baseline source tree (same run): table {before['build_s']:.1f} s, index {before['index_s']:.1f} s, "
+            f"whole {before_wall:.1f} s = {before['records'] / before_wall:,.0f} rows/s wall, "
+            f"{before['records'] / before_cpu:,.0f} rows per CPU-second; speed-up {before_wall / wall:.2f}x wall, "
+            f"{before_cpu / cpu:.2f}x CPU; same entities: {before['entities'] == build['entities']}"
+        )
     print(
         f"peak memory: build {build['peak_rss_gb']:.2f} GB, index build {build['index_peak_rss_gb']:.2f} GB "
         "(separate processes; target <= 4)"
@@ -243,6 +291,12 @@ def _report(title: str, build: dict, lookups: dict, baseline: dict | None) -> No
     )
 
 
+def _build_and_index(sources: str, folder: Path, source_tree: Path | None = None) -> dict:
+    build = _subprocess("build", sources, str(folder), source_tree=source_tree)
+    build.update(_subprocess("index", str(folder), source_tree=source_tree))
+    return build
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=5_000_000, help="rows of the generated GeoNames file")
@@ -250,6 +304,12 @@ def main() -> None:
     parser.add_argument("--skip-embedded", action="store_true")
     parser.add_argument("--skip-generated", action="store_true")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        help="a georeset source tree (holding data_builders/) whose build and index are measured too, for ratios",
+    )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -265,11 +325,13 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="gazetteer-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
+        before = None
         if not args.skip_embedded:
-            build = _subprocess("build", "embedded", str(work / "embedded"))
-            build.update(_subprocess("index", str(work / "embedded")))
+            if args.baseline_src:
+                before = _build_and_index("embedded", work / "embedded-baseline", args.baseline_src)
+            build = _build_and_index("embedded", work / "embedded")
             lookups = _subprocess("lookups", str(work / "embedded"), str(args.queries))
-            _report("embedded default", build, lookups, None)
+            _report("embedded default", build, lookups, None, before)
         if not args.skip_generated:
             source = work / "allCountries-generated.txt"
             started = time.perf_counter()
@@ -278,10 +340,14 @@ def main() -> None:
                 f"\ngenerated {args.rows:,} GeoNames rows ({source.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.0f} s"
             )
             baseline = _subprocess("arrow", str(source), str(work / "arrow.parquet"))
-            build = _subprocess("build", f"geonames:{source}", str(work / "generated"))
-            build.update(_subprocess("index", str(work / "generated")))
+            if args.baseline_src:
+                before = _build_and_index(
+                    f"geonames:{source}", work / "generated-baseline", args.baseline_src
+                )
+                shutil.rmtree(work / "generated-baseline", ignore_errors=True)
+            build = _build_and_index(f"geonames:{source}", work / "generated")
             lookups = _subprocess("lookups", str(work / "generated"), str(args.queries))
-            _report(f"generated GeoNames file ({args.rows:,} rows)", build, lookups, baseline)
+            _report(f"generated GeoNames file ({args.rows:,} rows)", build, lookups, baseline, before)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 from tqdm import tqdm
 
 from data_builders.gazetteer.card import render_card
@@ -178,7 +179,7 @@ def staged_directory(target: str | Path) -> Iterator[Path]:
 
 
 def write_gazetteer(
-    records: Iterable[PlaceRecord],
+    records: Iterable[PlaceRecord | pa.RecordBatch],
     out_dir: str | Path,
     report: BuildReport,
     *,
@@ -192,7 +193,7 @@ def write_gazetteer(
     """Conflate records and write a complete gazetteer folder atomically.
 
     Args:
-        records: records of any readers.
+        records: records of any readers, or record batches of `schema.RECORD_SCHEMA` (columnar readers).
         out_dir: the gazetteer folder (replaced only when the build succeeds).
         report: receives the readers' and conflation's counts; written to `build_report.json`.
         shard_rows: rows per Parquet shard.
@@ -209,12 +210,17 @@ def write_gazetteer(
     with build_lock(target) if lock else contextlib.nullcontext(), staged_directory(target) as staging:
         start = time.perf_counter()
         conflator = Conflator(report, spill_dir=staging, progress=progress)
-        conflator.add_all(tqdm(records, desc="read sources", unit=" records", disable=not progress))
+        with tqdm(desc="read sources", unit=" records", disable=not progress) as bar:
+            conflator.add_all(_counted(records, bar))
         timings["read"] = time.perf_counter() - start
         start = time.perf_counter()
         writer = ShardWriter(staging / "data", report, shard_rows)
-        for batch in conflator.entities():
-            writer.write(batch)
+        try:
+            for batch in conflator.entities():
+                writer.write(batch)
+        except BaseException:
+            writer.abort()  # before the staging folder is removed
+            raise
         shards = writer.close()
         timings["conflate_and_write"] = time.perf_counter() - start
         result = BuildResult(
@@ -252,6 +258,15 @@ def write_gazetteer(
             timings["index"] = time.perf_counter() - start
         _write_report(staging / BUILD_REPORT, result, source_specs)
     return result
+
+
+def _counted(
+    records: Iterable[PlaceRecord | pa.RecordBatch], bar: tqdm
+) -> Iterator[PlaceRecord | pa.RecordBatch]:
+    """The records (or record batches) as they are, advancing the progress bar by records."""
+    for item in records:
+        yield item
+        bar.update(item.num_rows if isinstance(item, pa.RecordBatch) else 1)
 
 
 def _write_report(path: Path, result: BuildResult, source_specs: Sequence[str]) -> None:

@@ -24,7 +24,12 @@ representative point. `field_sources` records which source gave each field; `sou
 
 Scale: records are spilled to an Arrow IPC file as they arrive, keys are kept as flat integer arrays (12-16 bytes a
 record), joins are sorts of those arrays plus a union-find over int32 parents, and only records that join another
-record go through Python merging; lone records are copied column-wise. 5 M records fit in well under 4 GB.
+record go through Python merging; lone records are copied column-wise (zero-copy slices where they are
+consecutive). Columnar readers hand over record batches of `RECORD_SCHEMA` (`add_batch`): their keys and spill
+rows are made without a Python object per record. Name keys are made in bulk (`normalize.normalize_names`) from
+the spill file when joining, and not at all when all placed records come from one source (a source never joins
+itself by name). The spill file is read back a batch at a time (plain reads, not a memory map of all of it), so
+a build of 5 M GeoNames rows peaks at ~1.6 GB.
 """
 
 from __future__ import annotations
@@ -43,9 +48,16 @@ import pyarrow.compute as pc
 import shapely
 from tqdm import tqdm
 
-from data_builders.gazetteer.normalize import normalize_name
+from data_builders.gazetteer.normalize import normalize_names
 from data_builders.gazetteer.report import BuildReport
-from data_builders.gazetteer.schema import ENTITY_SCHEMA, PlaceRecord
+from data_builders.gazetteer.schema import (
+    ENTITY_SCHEMA,
+    RECORD_SCHEMA,
+    RECORD_TEXT_FIELDS,
+    PlaceRecord,
+    records_from_arrow,
+    records_to_arrow,
+)
 from data_builders.gazetteer.taxonomy import (
     ADMIN1,
     ADMIN2,
@@ -220,6 +232,10 @@ class _Keys:
         self.keys.append(key)
         self.records.append(record)
 
+    def extend(self, keys: np.ndarray, records: np.ndarray) -> None:
+        self.keys.frombytes(np.ascontiguousarray(keys, dtype=np.int64).tobytes())
+        self.records.frombytes(np.ascontiguousarray(records, dtype=np.int32).tobytes())
+
     def runs(self) -> Iterator[np.ndarray]:
         """Record indices sharing a key, one array per key held by two or more records."""
         if len(self.keys) < 2:
@@ -313,16 +329,94 @@ class Conflator:
         self._bboxes: dict[int, tuple[float, float, float, float]] = {}
         self._id_keys = {kind: _Keys() for kind in ("geonames", "wikidata", "osm", "naturalearth")}
         self._code_keys = _Keys()
-        self._name_keys = _Keys()
         self._group_codes = {name: code for code, name in enumerate(sorted(set(TYPE_GROUPS.values())))}
         self._group_names = {code: name for name, code in self._group_codes.items()}
 
     # ------------------------------------------------------------------------------------------------ input
 
-    def add_all(self, records: Iterable[PlaceRecord]) -> None:
-        """Add every record of an iterable (a reader's output)."""
+    def add_all(self, records: Iterable[PlaceRecord | pa.RecordBatch]) -> None:
+        """Add every record of an iterable (a reader's output: records, or record batches of RECORD_SCHEMA)."""
         for record in records:
-            self.add(record)
+            if isinstance(record, pa.RecordBatch):
+                self.add_batch(record)
+            else:
+                self.add(record)
+
+    def add_batch(self, batch: pa.RecordBatch) -> None:
+        """Add the records of a record batch of `RECORD_SCHEMA` column by column (no Python object per record).
+
+        Rows that `add` would reject or repair go through `add` one by one, so the report is the same.
+        """
+        if batch.schema != RECORD_SCHEMA:
+            raise ValueError(f"Conflator.add_batch expects RECORD_SCHEMA batches, got {batch.schema}")
+        lat = batch.column("lat").to_numpy(zero_copy_only=False).astype(np.float64)
+        lon = batch.column("lon").to_numpy(zero_copy_only=False).astype(np.float64)
+        lat_nan, lon_nan = np.isnan(lat), np.isnan(lon)
+        named = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(batch.column("name"))), 0).fill_null(False)
+        known_type = pc.is_in(batch.column("feature_type"), pa.array(list(TYPE_GROUPS)))
+        with np.errstate(invalid="ignore"):
+            placed = (lat_nan & lon_nan) | ((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))
+        usual = placed & named.to_numpy(zero_copy_only=False) & known_type.to_numpy(zero_copy_only=False)
+        if not usual.all():
+            # Order matters (spill rows follow record indices): flush the usual rows and the others in turn.
+            changes = np.flatnonzero(np.diff(usual.astype(np.int8))) + 1
+            for start, end in zip(np.r_[0, changes], np.r_[changes, len(usual)], strict=True):
+                part = batch.slice(start, end - start)
+                if usual[start]:
+                    self.add_batch(part)
+                else:
+                    for record in records_from_arrow(part):
+                        self.add(record)
+            return
+        self._flush()  # records added one by one come first in the spill file
+        n = batch.num_rows
+        first = self._count
+        self._count += n
+        indices = np.arange(first, first + n, dtype=np.int64)
+        sources = batch.column("source").dictionary_encode()
+        codes = np.array(
+            [self._source_code(source) for source in sources.dictionary.to_pylist()], dtype=np.int16
+        )
+        self._record_source.frombytes(codes[sources.indices.to_numpy()].tobytes())
+        self._lat.frombytes(lat.tobytes())
+        self._lon.frombytes(lon.tobytes())
+        types = batch.column("feature_type").dictionary_encode()
+        group_codes = np.array(
+            [self._group_codes[TYPE_GROUPS[t]] for t in types.dictionary.to_pylist()], dtype=np.int8
+        )
+        self._group.frombytes(group_codes[types.indices.to_numpy()].tobytes())
+        geonames = batch.column("geonames_id").fill_null(-1).to_numpy()
+        geonames = np.where(geonames > 0, geonames, -1)
+        wikidata = np.full(n, -1, dtype=np.int64)
+        for row, qid in _present_rows(batch.column("wikidata_id")):
+            wikidata[row] = _wikidata_number(qid)
+        self._geonames.frombytes(geonames.astype(np.int64).tobytes())
+        self._wikidata.frombytes(wikidata.tobytes())
+        for kind, values in (("geonames", geonames), ("wikidata", wikidata)):
+            rows = np.flatnonzero(values >= 0)
+            self._id_keys[kind].extend(values[rows], indices[rows])
+        for row, osm_id in _present_rows(batch.column("osm_id")):
+            if (osm := _osm_number(osm_id)) >= 0:
+                self._id_keys["osm"].add(osm, first + row)
+        for row, naturalearth_id in _present_rows(batch.column("naturalearth_id")):
+            self._id_keys["naturalearth"].add(hash(naturalearth_id), first + row)
+        coded = pc.is_in(batch.column("feature_type"), pa.array(sorted(_CODE_JOIN_TYPES)))
+        for row in pc.indices_nonzero(coded).to_numpy().tolist():
+            values = [batch.column(c)[row].as_py() for c in _CODE_COLUMNS]
+            if (key := _code_key(*values)) is not None:
+                self._code_keys.add(key, first + row)
+        geometry = batch.column("geometry_wkb")
+        if geometry.null_count < n:
+            for row in pc.indices_nonzero(geometry.is_valid()).to_numpy().tolist():
+                if not lat_nan[row]:
+                    self._add_bbox(first + row, geometry[row].as_py())
+        self._write(_spill_batch(batch))
+
+    def _source_code(self, source: str) -> int:
+        code = self._source_codes.setdefault(source, len(self._source_codes))
+        if code == len(self._sources):
+            self._sources.append(source)
+        return code
 
     def add(self, record: PlaceRecord) -> None:
         """Add one record; a record that cannot be used is counted in the report with the reason."""
@@ -343,10 +437,7 @@ class Conflator:
             record.feature_type = OTHER
         index = self._count
         self._count += 1
-        code = self._source_codes.setdefault(record.source, len(self._source_codes))
-        if code == len(self._sources):
-            self._sources.append(record.source)
-        self._record_source.append(code)
+        self._record_source.append(self._source_code(record.source))
         self._lat.append(lat)
         self._lon.append(lon)
         group = TYPE_GROUPS[record.feature_type]
@@ -357,6 +448,7 @@ class Conflator:
             self._flush()
 
     def _keys(self, record: PlaceRecord, index: int, group: str, no_point: bool) -> None:
+        """Id and admin-code keys of a record (name keys are made in bulk when joining, see `_name_keys`)."""
         geonames = record.geonames_id if record.geonames_id and record.geonames_id > 0 else -1
         wikidata = _wikidata_number(record.wikidata_id) if record.wikidata_id else -1
         self._geonames.append(geonames)
@@ -369,39 +461,28 @@ class Conflator:
             self._id_keys["osm"].add(osm, index)
         if record.naturalearth_id:
             self._id_keys["naturalearth"].add(hash(record.naturalearth_id), index)
-        feature = record.feature_type
-        if (
-            feature in _CODE_JOIN_TYPES
-            and record.country_code
-            and not record.feature_code.upper().endswith("H")
-        ):
-            codes = (record.country_code.upper(),)
-            if feature in (ADMIN1, ADMIN2):
-                codes += (record.admin1_code.upper(),)
-            if feature == ADMIN2:
-                codes += (record.admin2_code.upper(),)
-            if all(codes):
-                self._code_keys.add(hash((feature, *codes)), index)
-        if no_point:
-            return
-        keys = {normalize_name(record.name)}
-        for name in record.names:
-            if name.lang == "en" and (name.is_preferred or len(keys) == 1):
-                keys.add(normalize_name(name.name))
-                break
-        for key in keys:
-            if key:
-                self._name_keys.add(hash((key, group)), index)
-        if record.geometry_wkb is not None:
-            bounds = shapely.bounds(shapely.from_wkb(record.geometry_wkb))
-            if not np.isnan(bounds[0]) and (bounds[2] > bounds[0] or bounds[3] > bounds[1]):
-                self._bboxes[index] = tuple(float(v) for v in bounds)
+        code_key = _code_key(
+            record.feature_type,
+            record.feature_code,
+            record.country_code,
+            record.admin1_code,
+            record.admin2_code,
+        )
+        if code_key is not None:
+            self._code_keys.add(code_key, index)
+        if not no_point and record.geometry_wkb is not None:
+            self._add_bbox(index, record.geometry_wkb)
+
+    def _add_bbox(self, index: int, wkb: bytes) -> None:
+        bounds = shapely.bounds(shapely.from_wkb(wkb))
+        if not np.isnan(bounds[0]) and (bounds[2] > bounds[0] or bounds[3] > bounds[1]):
+            self._bboxes[index] = tuple(float(v) for v in bounds)
 
     def _flush(self) -> None:
         if not self._buffer:
             return
         records, self._buffer = self._buffer, []
-        self._write(_records_to_batch(records))
+        self._write(_spill_batch(records_to_arrow(records)))
 
     def _write(self, batch: pa.RecordBatch) -> None:
         if self._writer is None:
@@ -440,11 +521,12 @@ class Conflator:
         for kind, keys in self._id_keys.items():
             self._join_runs(union, keys, f"{kind} id")
         self._join_runs(union, self._code_keys, "admin codes")
-        self._join_names(union)
-        roots = union.roots()
-        with pa.memory_map(str(self._spill_path)) as source:
-            table = pa.ipc.open_file(source).read_all()
-            yield from self._emit(table, roots)
+        # Plain reads, a batch at a time (not a memory map of the whole spill): memory stays at a few batches.
+        with pa.OSFile(str(self._spill_path)) as source:
+            spill = pa.ipc.open_file(source)
+            self._join_names(union, spill)
+            roots = union.roots()
+            yield from self._emit(spill, roots)
 
     def _join_runs(self, union: _UnionFind, keys: _Keys, rule: str) -> None:
         joined = refused = 0
@@ -457,13 +539,50 @@ class Conflator:
         self.stats.joins[rule] = joined
         self.stats.refused[rule] = refused
 
-    def _join_names(self, union: _UnionFind) -> None:
+    def _name_keys(self, spill: pa.ipc.RecordBatchFileReader) -> _Keys:
+        """(normalized name, type group) keys of the records with a point: their primary name and first English
+        name. Made in bulk from the spill file, and only when two sources could meet by name."""
+        keys = _Keys()
+        lat = np.frombuffer(self._lat, dtype=np.float64)
+        sources = np.frombuffer(self._record_source, dtype=np.int16)
+        placed = ~np.isnan(lat)
+        if len(np.unique(sources[placed])) < 2:
+            return keys  # one source never joins itself by name
+        groups = np.frombuffer(self._group, dtype=np.int8).astype(np.int64)
+        keys_of_batches, records_of_batches = [], []
+        first = 0
+        for number in range(spill.num_record_batches):
+            batch = spill.get_batch(number)
+            names = batch.column("names")
+            flat = pc.list_flatten(names)
+            owners = np.repeat(np.arange(len(names)), pc.list_value_length(names).fill_null(0).to_numpy())
+            english = np.flatnonzero(
+                pc.equal(pc.struct_field(flat, "lang"), "en").fill_null(False).to_numpy(zero_copy_only=False)
+            )
+            english_owner, first_english = np.unique(owners[english], return_index=True)
+            english_text = pc.struct_field(flat, "name").take(pa.array(english[first_english]))
+            texts = pa.concat_arrays([batch.column("name").cast(pa.string()), english_text])
+            keys_of_batches.append(normalize_names(texts).fill_null(""))
+            records_of_batches.append(first + np.concatenate([np.arange(len(names)), english_owner]))
+            first += batch.num_rows
+        normalized = pa.chunked_array(keys_of_batches, pa.string()).combine_chunks()
+        records = np.concatenate(records_of_batches)
+        codes = normalized.dictionary_encode()
+        text_codes = codes.indices.to_numpy().astype(np.int64)
+        nonempty = pc.greater(pc.binary_length(normalized), 0).to_numpy(zero_copy_only=False)
+        key_values = text_codes * 64 + groups[records]
+        # A record's English key counts once when it equals its primary key.
+        pairs = np.unique(np.column_stack([records, key_values])[nonempty & placed[records]], axis=0)
+        keys.extend(pairs[:, 1], pairs[:, 0])
+        return keys
+
+    def _join_names(self, union: _UnionFind, spill: pa.ipc.RecordBatchFileReader) -> None:
         lat = np.frombuffer(self._lat, dtype=np.float64)
         lon = np.frombuffer(self._lon, dtype=np.float64)
         sources = np.frombuffer(self._record_source, dtype=np.int16)
         groups = np.frombuffer(self._group, dtype=np.int8)
         pairs: list[tuple[float, int, int]] = []
-        for run in self._name_keys.runs():
+        for run in self._name_keys(spill).runs():
             run_sources = sources[run]
             if run_sources.min() == run_sources.max():
                 continue  # one source never joins itself by name: its records are distinct places
@@ -513,30 +632,43 @@ class Conflator:
         lat, lon = self._lat[point_record], self._lon[point_record]
         return bbox[0] <= lon <= bbox[2] and bbox[1] <= lat <= bbox[3]
 
-    def _emit(self, table: pa.Table, roots: np.ndarray) -> Iterator[pa.RecordBatch]:
+    def _emit(self, spill: pa.ipc.RecordBatchFileReader, roots: np.ndarray) -> Iterator[pa.RecordBatch]:
         sizes = np.bincount(roots, minlength=len(roots))
-        lone = np.flatnonzero(sizes[roots] == 1)
-        has_point = table.column("has_point").to_numpy(zero_copy_only=False)
-        lone_placed = lone[has_point[lone]]
-        for record in lone[~has_point[lone]]:
-            self.report.reject(
-                self._sources[self._record_source[record]],
-                "no coordinates, and no record of another source joined it",
-                table.column("source_ids")[int(record)][0].as_py(),
-            )
+        is_lone = sizes[roots] == 1
+        grouped = np.flatnonzero(~is_lone)
         bar = tqdm(total=len(roots), desc="conflate", unit=" records", disable=not self.progress, leave=False)
         entity_columns = ENTITY_SCHEMA.names
-        for start in range(0, len(lone_placed), _SPILL_ROWS):
-            chunk = table.take(pa.array(lone_placed[start : start + _SPILL_ROWS])).select(entity_columns)
-            self.stats.entities += chunk.num_rows
-            bar.update(chunk.num_rows)
-            yield from chunk.cast(ENTITY_SCHEMA).to_batches()
-        grouped = np.flatnonzero(sizes[roots] > 1)
+        # Lone records, spill batch by spill batch (in record order); grouped ones are kept for merging.
+        members_of_batches = []
+        first = 0
+        for number in range(spill.num_record_batches):
+            batch = spill.get_batch(number)
+            end = first + batch.num_rows
+            lone = is_lone[first:end]
+            has_point = batch.column("has_point").to_numpy(zero_copy_only=False)
+            for row in np.flatnonzero(lone & ~has_point).tolist():
+                self.report.reject(
+                    self._sources[self._record_source[first + row]],
+                    "no coordinates, and no record of another source joined it",
+                    batch.column("source_ids")[row][0].as_py(),
+                )
+            placed = lone & has_point
+            if not lone.all():
+                members_of_batches.append(batch.filter(pa.array(~lone)))
+            chunk = batch if placed.all() else batch.filter(pa.array(placed))
+            if chunk.num_rows:
+                self.stats.entities += chunk.num_rows
+                yield chunk.select(entity_columns).cast(ENTITY_SCHEMA)
+            bar.update(int(lone.sum()))
+            first = end
         if not len(grouped):
             bar.close()
             return
-        grouped = grouped[np.argsort(roots[grouped], kind="stable")]
-        group_roots = roots[grouped]
+        members_table = pa.Table.from_batches(members_of_batches, schema=SPILL_SCHEMA).combine_chunks()
+        del members_of_batches
+        # members_table holds the grouped records in record order: position of record r = rank of r in `grouped`.
+        order = np.argsort(roots[grouped], kind="stable")
+        group_roots = roots[grouped][order]
         boundaries = np.flatnonzero(np.r_[True, group_roots[1:] != group_roots[:-1], True])
         rows: list[dict] = []
         chunk_start = 0
@@ -544,7 +676,7 @@ class Conflator:
             end = boundaries[index + 1]
             if end - chunk_start < _SPILL_ROWS and index < len(boundaries) - 2:
                 continue
-            members = table.take(pa.array(grouped[chunk_start:end])).to_pylist()
+            members = members_table.take(pa.array(order[chunk_start:end])).to_pylist()
             bounds = boundaries[(boundaries >= chunk_start) & (boundaries <= end)] - chunk_start
             for left, right in zip(bounds[:-1], bounds[1:], strict=True):
                 entity = self._merge(members[left:right])
@@ -562,67 +694,93 @@ class Conflator:
         return merge_records(members, self.report)
 
 
-def _records_to_batch(records: list[PlaceRecord]) -> pa.RecordBatch:
-    """Spill rows of `SPILL_SCHEMA`: each record shaped as a one-record entity, geometry and bbox computed."""
-    n = len(records)
-    lat = np.fromiter((r.lat for r in records), dtype=np.float64, count=n)
-    lon = np.fromiter((r.lon for r in records), dtype=np.float64, count=n)
+def _spill_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Spill rows of `SPILL_SCHEMA` from records of `RECORD_SCHEMA`: each shaped as a one-record entity."""
+    n = batch.num_rows
+    lat = batch.column("lat").to_numpy(zero_copy_only=False).astype(np.float64)
+    lon = batch.column("lon").to_numpy(zero_copy_only=False).astype(np.float64)
     has_point = ~np.isnan(lat)
-    given = np.fromiter((r.geometry_wkb is not None for r in records), dtype=bool, count=n)
-    wkb = np.full(n, None, dtype=object)
+    geometry = batch.column("geometry_wkb")
+    given = geometry.is_valid().to_numpy(zero_copy_only=False)
     bounds = np.column_stack([lon, lat, lon, lat])
-    types = np.where(has_point, "Point", None).astype(object)
+    type_ids = np.where(has_point, 0, -1)  # _TYPE_NAMES positions, -1: no geometry
     shape_rows = np.flatnonzero(given)
+    shapes = None
     if len(shape_rows):
-        geometries = shapely.from_wkb([records[i].geometry_wkb for i in shape_rows])
+        shapes = geometry.take(pa.array(shape_rows)).to_numpy(zero_copy_only=False)
+        geometries = shapely.from_wkb(shapes)
         # A record with a footprint but no point takes the footprint's representative point.
         missing = ~has_point[shape_rows]
         if missing.any():
             points = shapely.point_on_surface(geometries[missing])
             lat[shape_rows[missing]], lon[shape_rows[missing]] = shapely.get_y(points), shapely.get_x(points)
             has_point[shape_rows] = True
-        wkb[shape_rows] = [records[i].geometry_wkb for i in shape_rows]
         bounds[shape_rows] = shapely.bounds(geometries)
-        types[shape_rows] = _TYPE_NAMES[shapely.get_type_id(geometries)]
+        type_ids[shape_rows] = shapely.get_type_id(geometries)
     point_rows = np.flatnonzero(has_point & ~given)
-    wkb[point_rows] = _point_wkb(lon[point_rows], lat[point_rows])
+    if len(point_rows) == n:
+        wkb_column = _point_wkb(lon, lat)
+    else:
+        wkb = np.full(n, None, dtype=object)
+        if shapes is not None:
+            wkb[shape_rows] = shapes
+        wkb[point_rows] = _point_wkb(lon[point_rows], lat[point_rows]).to_pylist()
+        wkb_column = pa.array(wkb, pa.binary())
+    types = pa.array(_TYPE_NAMES, pa.string()).take(pa.array(type_ids, mask=type_ids < 0))
     bbox = pa.StructArray.from_arrays(
         [pa.array(bounds[:, i], mask=~has_point) for i in range(4)],
         names=["xmin", "ymin", "xmax", "ymax"],
         mask=pa.array(~has_point),
     )
-    strings = {name: pa.array([getattr(r, name) for r in records], pa.string()) for name in _STRING_FIELDS}
-    population = pa.array([r.population for r in records], pa.int64())
-    geonames = pa.array([r.geonames_id for r in records], pa.int64())
+    strings = {name: batch.column(name) for name in _STRING_FIELDS}
+    population = batch.column("population")
+    geonames = batch.column("geonames_id")
+    offsets = pa.array(np.arange(n + 1, dtype=np.int32))
     columns = {
         "entity_id": _entity_ids(geonames, strings["wikidata_id"], strings["record_id"]),
         "name": strings["name"],
-        "names": [_names(r) for r in records],
+        "names": batch.column("names"),
         **{key: strings[key] for key in ("feature_type", "feature_code", "country_code", "admin1_code")},
         **{key: strings[key] for key in ("admin1_name", "admin2_code", "admin2_name")},
         "population": population,
-        "geometry": wkb.tolist(),
-        "geometry_type": types.tolist(),
+        "geometry": wkb_column,
+        "geometry_type": types,
         "lat": pa.array(lat, mask=~has_point),
         "lon": pa.array(lon, mask=~has_point),
         "bbox": bbox,
         "geonames_id": geonames,
         **{key: strings[key] for key in ("wikidata_id", "osm_id", "naturalearth_id", "wikipedia")},
-        "sources": pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)), strings["source"]),
-        "source_ids": pa.ListArray.from_arrays(
-            pa.array(np.arange(n + 1, dtype=np.int32)), strings["record_id"]
-        ),
-        "field_sources": _field_sources(
-            strings, population, geonames, np.array(given, dtype=bool), has_point
-        ),
+        "sources": pa.ListArray.from_arrays(offsets, strings["source"]),
+        "source_ids": pa.ListArray.from_arrays(offsets, strings["record_id"]),
+        "field_sources": _field_sources(strings, population, geonames, given, has_point),
         "source": strings["source"],
-        "has_point": has_point,
+        "has_point": pa.array(has_point),
     }
-    arrays = [
-        value if isinstance(value, pa.Array) else pa.array(value, type=SPILL_SCHEMA.field(name).type)
-        for name, value in columns.items()
-    ]
-    return pa.RecordBatch.from_arrays(arrays, schema=SPILL_SCHEMA)
+    return pa.RecordBatch.from_arrays(list(columns.values()), schema=SPILL_SCHEMA)
+
+
+def _present_rows(column: pa.Array) -> Iterator[tuple[int, str]]:
+    """(row, value) of the non-empty strings of a column."""
+    rows = pc.indices_nonzero(pc.fill_null(pc.not_equal(column, ""), False)).to_numpy()
+    if len(rows):
+        yield from zip(rows.tolist(), column.take(pa.array(rows)).to_pylist(), strict=True)
+
+
+_CODE_COLUMNS = ("feature_type", "feature_code", "country_code", "admin1_code", "admin2_code")
+
+
+def _code_key(
+    feature: str | None, feature_code: str | None, country: str | None, admin1: str | None, admin2: str | None
+) -> int | None:
+    """The admin-code join key of a country / admin-1 / admin-2 record, None for others and historic units."""
+    if feature not in _CODE_JOIN_TYPES or not country or (feature_code or "").upper().endswith("H"):
+        return None
+    codes = (country.upper(),)
+    if feature in (ADMIN1, ADMIN2):
+        codes += ((admin1 or "").upper(),)
+    if feature == ADMIN2:
+        codes += ((admin2 or "").upper(),)
+    return hash((feature, *codes)) if all(codes) else None
 
 
 _TYPE_NAMES = np.array(
@@ -640,33 +798,20 @@ _TYPE_NAMES = np.array(
 )
 
 
-_STRING_FIELDS = (
-    "name",
-    "feature_type",
-    "feature_code",
-    "country_code",
-    "admin1_code",
-    "admin1_name",
-    "admin2_code",
-    "admin2_name",
-    "wikidata_id",
-    "osm_id",
-    "naturalearth_id",
-    "wikipedia",
-    "source",
-    "record_id",
-)
+_STRING_FIELDS = ("name", "feature_type", *RECORD_TEXT_FIELDS, "source", "record_id")
 # Little-endian WKB of a 2D point: byte order 1, geometry type 1, x, y.
 _POINT_WKB = np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
 
 
-def _point_wkb(x: np.ndarray, y: np.ndarray) -> list[bytes]:
-    """WKB of many points at once, without creating geometry objects."""
+def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.BinaryArray:
+    """WKB of many points at once, without creating geometry objects: one buffer, fixed offsets."""
     packed = np.empty(len(x), dtype=_POINT_WKB)
     packed["order"], packed["kind"], packed["x"], packed["y"] = 1, 1, x, y
-    raw, size = packed.tobytes(), _POINT_WKB.itemsize
-    # Not a numpy "S" view: it would strip trailing zero bytes (a point at latitude 0.0).
-    return [raw[start : start + size] for start in range(0, len(raw), size)]
+    size = _POINT_WKB.itemsize
+    offsets = np.arange(0, (len(x) + 1) * size, size, dtype=np.int32)
+    return pa.BinaryArray.from_buffers(
+        pa.binary(), len(x), [None, pa.py_buffer(offsets), pa.py_buffer(packed.tobytes())]
+    )
 
 
 def _entity_ids(geonames: pa.Array, wikidata: pa.Array, record_ids: pa.Array) -> pa.Array:
@@ -717,38 +862,12 @@ def _field_sources(
     counts = present.sum(axis=1)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
-    fields = pa.array(np.tile(np.array(_FIELD_NAMES, dtype=object), n)[present.ravel()], pa.string())
+    field_ids = np.tile(np.arange(len(_FIELD_NAMES)), n)[present.ravel()]
+    fields = pa.array(_FIELD_NAMES, pa.string()).take(pa.array(field_ids))
     sources = strings["source"].take(pa.array(np.repeat(np.arange(n), counts)))
     return pa.ListArray.from_arrays(
         pa.array(offsets), pa.StructArray.from_arrays([fields, sources], names=["field", "source"])
     )
-
-
-def _names(record: PlaceRecord) -> list[tuple]:
-    """The record's names as NAME_TYPE tuples, unique per (name, lang), always holding the record's own name."""
-    source = record.source
-    seen: set[tuple[str, str]] = set()
-    texts: set[str] = set()
-    names = []
-    for name in record.names:
-        key = (name.name, name.lang)
-        if name.name and key not in seen:
-            seen.add(key)
-            texts.add(name.name)
-            names.append(
-                (
-                    name.name,
-                    name.lang,
-                    name.is_preferred,
-                    name.is_short,
-                    name.is_historic,
-                    name.is_colloquial,
-                    name.source or source,
-                )
-            )
-    if record.name not in texts:
-        names.insert(0, (record.name, "", True, False, False, False, source))
-    return names
 
 
 def _rank(source: str, ranks: dict[str, int]) -> int:

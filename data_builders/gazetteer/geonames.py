@@ -8,6 +8,13 @@ Side files, each optional: `alternateNamesV2.txt` (names by language with prefer
 and the pseudo-languages `link`, `wkdt`, `post`, `iata`, `abbr`...), `admin1CodesASCII.txt`, `admin2Codes.txt`,
 `countryInfo.txt` and `hierarchy.txt`. The small ones are read into dicts; alternate names (700 MB+) go through an
 on-disk SQLite table keyed by geonameid, so memory stays flat whatever the size of the dump.
+
+Speed: the main file is read in blocks of ~16 MB of whole lines (`sources.iter_text_blocks`, in a background
+thread), split into cells and checked by Arrow compute kernels; the plainly well-formed rows become record
+batches of `schema.RECORD_SCHEMA` column by column (names deduplicated with numpy), and only the other rows (bad
+ones, odd ones, those a side file adds names to) go through the row-by-row parser `_parse_main_row`, so every
+rejection and repair is counted exactly as before. `read_geonames_batches` yields the batches (what a build
+conflates); `read_geonames` turns them into `PlaceRecord`s.
 """
 
 from __future__ import annotations
@@ -21,11 +28,32 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 from data_builders.gazetteer.report import BuildReport
-from data_builders.gazetteer.schema import LANG_ABBREVIATION, LANG_CODE, LANG_UNKNOWN, PlaceName, PlaceRecord
-from data_builders.gazetteer.sources import PathOrUrl, is_url, iter_lines, wikipedia_title
+from data_builders.gazetteer.schema import (
+    LANG_ABBREVIATION,
+    LANG_CODE,
+    LANG_UNKNOWN,
+    NAME_TYPE,
+    RECORD_SCHEMA,
+    PlaceName,
+    PlaceRecord,
+    constant_strings,
+    records_from_arrow,
+    records_to_arrow,
+)
+from data_builders.gazetteer.sources import (
+    PathOrUrl,
+    is_url,
+    iter_lines,
+    iter_text_blocks,
+    prefetched,
+    wikipedia_title,
+)
 from data_builders.gazetteer.taxonomy import from_geonames
 
 SOURCE = "geonames"
@@ -37,7 +65,6 @@ CODE_LANGUAGES = frozenset({"post", "iata", "icao", "faac", "unlc", "tcid"})
 HISTORIC_LANGUAGES = {"fr_1793": "fr"}  # names of the French revolutionary period
 SKIPPED_LANGUAGES = frozenset({"phon"})  # pronunciations, not names anyone writes
 _BATCH = 20_000  # alternate-name rows per SQLite insert
-_LOOKUP_BATCH = 4096  # main-file rows per alternate-names query
 _MAX_FILTER_IDS = (
     2_000_000  # main files with more places load every alternate name (a set this size: ~150 MB)
 )
@@ -82,17 +109,68 @@ def read_geonames(
     Yields:
         One record per valid row, with `record_id` "geonames:<id>" and `feature_code` "<class>.<code>".
     """
+    for batch in read_geonames_batches(
+        path_or_url,
+        report,
+        alternate_names=alternate_names,
+        admin1_codes=admin1_codes,
+        admin2_codes=admin2_codes,
+        country_info=country_info,
+        hierarchy=hierarchy,
+        progress=progress,
+    ):
+        yield from records_from_arrow(batch)
+
+
+def read_geonames_batches(
+    path_or_url: PathOrUrl,
+    report: BuildReport,
+    *,
+    alternate_names: PathOrUrl | None = None,
+    admin1_codes: PathOrUrl | None = None,
+    admin2_codes: PathOrUrl | None = None,
+    country_info: PathOrUrl | None = None,
+    hierarchy: PathOrUrl | None = None,
+    progress: bool = False,
+) -> Iterator[pa.RecordBatch]:
+    """The records of `read_geonames` (same arguments) as record batches of `RECORD_SCHEMA`, in file order.
+
+    The main file is read in blocks of lines that Arrow compute kernels split and check: rows whose fields are
+    plainly well formed (integer id, decimal coordinates in range, a name without surrounding spaces, an integer
+    population or none) and that no side file adds names to become columns without any Python object per row.
+    Every other row (bad rows included) goes through the row-by-row parser, so the report counts and examples
+    are those of the row-by-row reader.
+    """
+    side_files = (alternate_names, admin1_codes, admin2_codes, country_info, hierarchy)
+    # Blocks are read and parsed (mostly in Arrow kernels, without the GIL) while the consumer handles the last.
+    yield from prefetched(lambda: _read_batches(path_or_url, report, *side_files, progress))
+
+
+def _read_batches(
+    path_or_url: PathOrUrl,
+    report: BuildReport,
+    alternate_names: PathOrUrl | None,
+    admin1_codes: PathOrUrl | None,
+    admin2_codes: PathOrUrl | None,
+    country_info: PathOrUrl | None,
+    hierarchy: PathOrUrl | None,
+    progress: bool,
+) -> Iterator[pa.RecordBatch]:
     admin1 = _read_admin_codes(admin1_codes, report, 2, progress) if admin1_codes else {}
     admin2 = _read_admin_codes(admin2_codes, report, 3, progress) if admin2_codes else {}
     countries = _read_country_info(country_info, report, progress) if country_info else {}
     parents = _read_hierarchy(hierarchy, report, progress) if hierarchy else {}
+    tables = _SideTables(admin1, admin2, countries, parents)
     with tempfile.TemporaryDirectory(prefix="georeset-geonames-") as folder:
         lookup = None
         if alternate_names is not None:
             lookup = _AlternateNames(Path(folder) / "alternate_names.sqlite")
             lookup.load(alternate_names, report, progress, _main_ids(path_or_url, progress))
         try:
-            yield from _read_main(path_or_url, report, admin1, admin2, countries, parents, lookup, progress)
+            for first_line, text in iter_text_blocks(path_or_url, report, SOURCE, progress=progress):
+                batch = _read_block(text, first_line, report, tables, lookup)
+                if batch.num_rows:
+                    yield batch
         finally:
             if lookup is not None:
                 lookup.close()
@@ -116,29 +194,223 @@ def _main_ids(path_or_url: PathOrUrl, progress: bool) -> set[int] | None:
     return ids
 
 
-def _read_main(
-    path_or_url: PathOrUrl,
-    report: BuildReport,
-    admin1: dict[str, str],
-    admin2: dict[str, str],
-    countries: dict[int, list[PlaceName]],
-    parents: dict[int, list[str]],
-    lookup: _AlternateNames | None,
-    progress: bool,
-) -> Iterator[PlaceRecord]:
-    # Records wait in batches so that their alternate names come from one SQLite query per batch.
-    batch: list[tuple[PlaceRecord, str]] = []
-    for number, line in enumerate(iter_lines(path_or_url, report, SOURCE, progress=progress), 1):
-        if not line or line.startswith("#"):
-            continue
-        parsed = _parse_main_row(line, number, report, admin1, admin2, parents)
-        if parsed is None:
-            continue
-        batch.append(parsed)
-        if len(batch) >= _LOOKUP_BATCH:
-            yield from _complete(batch, lookup, countries, report)
-            batch = []
-    yield from _complete(batch, lookup, countries, report)
+@dataclass
+class _SideTables:
+    """The small side files, as dicts (for the row-by-row parser) and Arrow lookups (for the columnar one)."""
+
+    admin1: dict[str, str]
+    admin2: dict[str, str]
+    countries: dict[int, list[PlaceName]]
+    parents: dict[int, list[str]]
+
+    def __post_init__(self) -> None:
+        self.admin1_keys = pa.array(list(self.admin1), pa.string())
+        self.admin1_names = pa.array(list(self.admin1.values()), pa.string())
+        self.admin2_keys = pa.array(list(self.admin2), pa.string())
+        self.admin2_names = pa.array(list(self.admin2.values()), pa.string())
+
+
+# Fields of a row that the columnar path takes as they are; anything else goes to the row-by-row parser.
+_ID_PATTERN = r"^[0-9]{1,18}$"
+_COORDINATE_PATTERN = r"^-?[0-9]{1,3}(\.[0-9]{1,20})?$"
+_NAME_PATTERN = r"^[^\pZ\pC](?:.*[^\pZ\pC])?$"  # str.strip() would change nothing
+_POPULATION_PATTERN = r"^[0-9]{0,18}$"
+
+
+def _read_block(
+    text: str, first_line: int, report: BuildReport, tables: _SideTables, lookup: _AlternateNames | None
+) -> pa.RecordBatch:
+    """The records of a block of main-file lines (numbered from `first_line`), in line order."""
+    lines = pc.split_pattern(pa.array([text], pa.large_string()), "\n").values
+    if len(lines) and text.endswith("\n"):
+        lines = lines.slice(0, len(lines) - 1)
+    if "\r" in text:
+        lines = pc.utf8_rtrim(lines, "\r")
+    numbers = np.arange(first_line, first_line + len(lines), dtype=np.int64)
+    used = pc.and_(pc.greater(pc.binary_length(lines), 0), pc.invert(pc.starts_with(lines, "#")))
+    lines, numbers = lines.filter(used), numbers[used.to_numpy(zero_copy_only=False)]
+    cells = pc.split_pattern(lines, "\t")
+    complete = pc.equal(pc.list_value_length(cells), MAIN_COLUMNS).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(complete)
+    starts = cells.offsets.to_numpy()[rows]
+    values = cells.values
+
+    def column(index: int) -> pa.Array:
+        return values.take(pa.array(starts + index)).cast(pa.string())
+
+    ids, lat_text, lon_text, name = column(0), column(4), column(5), column(1)
+    population_text = column(14)
+    plain = pc.and_(
+        pc.and_(pc.match_substring_regex(ids, _ID_PATTERN), pc.match_substring_regex(name, _NAME_PATTERN)),
+        pc.and_(
+            pc.and_(
+                pc.match_substring_regex(lat_text, _COORDINATE_PATTERN),
+                pc.match_substring_regex(lon_text, _COORDINATE_PATTERN),
+            ),
+            pc.match_substring_regex(population_text, _POPULATION_PATTERN),
+        ),
+    ).to_numpy(zero_copy_only=False)
+    # Numbers of the complete rows, NaN / -1 where a field is not plain (those rows are parsed one by one).
+    lat, lon = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    geonameids = np.full(len(rows), -1, dtype=np.int64)
+    mask = pa.array(plain)
+    lat[plain] = pc.cast(lat_text.filter(mask), pa.float64()).to_numpy()
+    lon[plain] = pc.cast(lon_text.filter(mask), pa.float64()).to_numpy()
+    geonameids[plain] = pc.cast(ids.filter(mask), pa.int64()).to_numpy()
+    plain &= (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)  # NaN compares False
+    extras = lookup.get_many(geonameids[plain].tolist()) if lookup is not None else {}
+    if extras or tables.countries:
+        # Rows that a side file adds names to take the row-by-row path, which merges those names.
+        named = np.isin(geonameids, np.fromiter((*extras, *tables.countries), dtype=np.int64))
+        plain &= ~named
+    fast = pa.array(plain)
+    batch = _plain_rows(
+        {i: column(i).filter(fast) for i in (1, 2, 3, 6, 7, 8, 10, 11)},
+        pa.array(geonameids[plain]),
+        lat[plain],
+        lon[plain],
+        pc.cast(population_text.filter(fast), pa.int64()),
+        tables,
+    )
+    report.count_read(SOURCE, batch.num_rows)
+    # Everything else: incomplete rows, rows with unusual fields, rows that side files add names to.
+    slow = np.ones(len(lines), dtype=bool)
+    slow[rows[plain]] = False
+    slow_rows = np.flatnonzero(slow)
+    if not len(slow_rows):
+        return batch
+    parsed = []
+    for row, line in zip(slow_rows.tolist(), lines.take(pa.array(slow_rows)).to_pylist(), strict=True):
+        result = _parse_main_row(
+            line, int(numbers[row]), report, tables.admin1, tables.admin2, tables.parents
+        )
+        if result is not None:
+            parsed.append((row, *result))
+    if not parsed:
+        return batch
+    if lookup is not None:
+        missing = [record.geonames_id for _, record, _ in parsed if record.geonames_id not in extras]
+        extras.update(lookup.get_many(missing))
+    slow_records = records_to_arrow(
+        list(_complete([(record, column) for _, record, column in parsed], extras, tables.countries, report))
+    )
+    order = np.argsort(np.concatenate([rows[plain], np.array([row for row, _, _ in parsed])]), kind="stable")
+    table = pa.Table.from_batches([batch, slow_records])
+    return table.take(pa.array(order)).combine_chunks().to_batches()[0]
+
+
+def _plain_rows(
+    cols: dict[int, pa.Array],
+    geonameids: pa.Array,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    population: pa.Array,
+    tables: _SideTables,
+) -> pa.RecordBatch:
+    """Records of well-formed rows, column by column (no side file adds names to them)."""
+    n = len(geonameids)
+    name, ascii_name, country, admin1, admin2 = cols[1], cols[2], cols[8], cols[10], cols[11]
+    fclass, fcode = cols[6], cols[7]
+    pairs = pc.binary_join_element_wise(fclass, fcode, "\x00").dictionary_encode()
+    types = [_feature_type(*pair.split("\x00")) for pair in pairs.dictionary.to_pylist()]
+    feature_type = pa.array(types, pa.string()).take(pairs.indices)
+    feature_code = pc.if_else(
+        pc.and_(pc.equal(fclass, ""), pc.equal(fcode, "")),
+        "",
+        pc.binary_join_element_wise(fclass, fcode, "."),
+    )
+    has_admin1 = pc.not_equal(admin1, "")
+    admin1_key = pc.binary_join_element_wise(country, admin1, ".")
+    admin1_name = _lookup(admin1_key, has_admin1, tables.admin1_keys, tables.admin1_names)
+    admin2_name = _lookup(
+        pc.binary_join_element_wise(admin1_key, admin2, "."),
+        pc.and_(has_admin1, pc.not_equal(admin2, "")),
+        tables.admin2_keys,
+        tables.admin2_names,
+    )
+    empty = constant_strings("", n)
+    no_lists = pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.string()))
+    if tables.parents:
+        parent_ids = pa.array(
+            [tables.parents.get(i, []) for i in geonameids.to_pylist()], pa.list_(pa.string())
+        )
+    else:
+        parent_ids = no_lists
+    columns = {
+        "record_id": pc.binary_join_element_wise("geonames:", pc.cast(geonameids, pa.string()), ""),
+        "source": constant_strings(SOURCE, n),
+        "name": name,
+        "lat": pa.array(lat),
+        "lon": pa.array(lon),
+        "feature_type": feature_type,
+        "feature_code": feature_code,
+        "names": _plain_names(name, ascii_name, cols[3]),
+        "country_code": country,
+        "admin1_code": admin1,
+        "admin1_name": admin1_name,
+        "admin2_code": admin2,
+        "admin2_name": admin2_name,
+        "population": population.fill_null(0),
+        "geometry_wkb": pa.nulls(n, pa.binary()),
+        "geonames_id": geonameids,
+        "wikidata_id": empty,
+        "osm_id": empty,
+        "naturalearth_id": empty,
+        "wikipedia": empty,
+        "parent_ids": parent_ids,
+    }
+    return pa.RecordBatch.from_arrays(list(columns.values()), schema=RECORD_SCHEMA)
+
+
+def _lookup(keys: pa.Array, present: pa.Array, table_keys: pa.Array, table_names: pa.Array) -> pa.Array:
+    """table_names[table_keys == key] where `present`, else "" (the dict.get of the row-by-row parser)."""
+    if not len(table_keys):
+        return pa.array([""] * len(keys), pa.string())
+    found = table_names.take(pc.index_in(keys, value_set=table_keys)).fill_null("")
+    return pc.if_else(present, found, "")
+
+
+def _plain_names(name: pa.Array, ascii_name: pa.Array, alternates: pa.Array) -> pa.ListArray:
+    """Each row's names: its name (preferred), its ASCII name and the `alternatenames` column, each text once."""
+    n = len(name)
+    split = pc.split_pattern(alternates, ",")
+    alternate_counts = pc.list_value_length(split).to_numpy(zero_copy_only=False)
+    texts = pa.concat_arrays([name, ascii_name, split.values])
+    owners = np.concatenate([np.arange(n), np.arange(n), np.repeat(np.arange(n), alternate_counts)])
+    # Keep the first of each (row, text) in the order name, ASCII name, alternates (the order of `texts`, so
+    # the first occurrence in `texts` is the one to keep); drop empty texts.
+    order = np.concatenate(
+        [np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64), 2 + _positions(alternate_counts)]
+    )
+    codes = texts.dictionary_encode().indices.to_numpy().astype(np.int64)
+    pair = owners.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes
+    _, first = np.unique(pair, return_index=True)
+    first = first[pc.binary_length(texts).to_numpy(zero_copy_only=False)[first] > 0]
+    kept = first[np.lexsort((order[first], owners[first]))]
+    counts = np.bincount(owners[kept], minlength=n)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    total = len(kept)
+    false = pa.array(np.zeros(total, dtype=bool))
+    struct = pa.StructArray.from_arrays(
+        [
+            texts.take(pa.array(kept)),
+            constant_strings(LANG_UNKNOWN, total),
+            pa.array(order[kept] == 0),
+            false,
+            false,
+            false,
+            constant_strings(SOURCE, total),
+        ],
+        fields=list(NAME_TYPE),
+    )
+    return pa.ListArray.from_arrays(pa.array(offsets), struct, type=pa.list_(NAME_TYPE))
+
+
+def _positions(counts: np.ndarray) -> np.ndarray:
+    """0, 1, ... within each run of `counts` items."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 _feature_type = functools.lru_cache(maxsize=4096)(from_geonames)  # ~700 distinct codes, millions of rows
@@ -203,11 +475,10 @@ def _parse_main_row(
 
 def _complete(
     batch: list[tuple[PlaceRecord, str]],
-    lookup: _AlternateNames | None,
+    extras_by_id: dict[int, _Extras],
     countries: dict[int, list[PlaceName]],
     report: BuildReport,
 ) -> Iterator[PlaceRecord]:
-    extras_by_id = lookup.get_many([record.geonames_id for record, _ in batch]) if lookup is not None else {}
     for record, column in batch:
         names = record.names
         extras = extras_by_id.get(record.geonames_id)
@@ -236,6 +507,9 @@ def _population(text: str, report: BuildReport, number: int) -> int:
         return 0
     if value < 0:
         report.repair(SOURCE, "negative population, set to 0", f"line {number}: {text!r}")
+        return 0
+    if value >= 1 << 63:
+        report.repair(SOURCE, "population out of range, set to 0", f"line {number}: {text!r}")
         return 0
     return value
 
@@ -405,4 +679,4 @@ class _AlternateNames:
         self.connection.close()
 
 
-__all__ = ["read_geonames", "MAIN_COLUMNS", "CODE_LANGUAGES"]
+__all__ = ["read_geonames", "read_geonames_batches", "MAIN_COLUMNS", "CODE_LANGUAGES"]

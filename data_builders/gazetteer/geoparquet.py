@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,22 @@ DEFAULT_SHARD_ROWS = 500_000
 ROW_GROUP_ROWS = 50_000  # small enough for streaming readers and HTTP range requests
 _PSEUDO_LANGUAGES = frozenset({LANG_ABBREVIATION, LANG_CODE, LANG_DEMONYM, LANG_UNKNOWN})
 _POINT = "Point"
+# Columns worth dictionary pages (few distinct values); ids, names and WKB would only fill and drop a dictionary.
+DICTIONARY_COLUMNS = (
+    "feature_type",
+    "feature_code",
+    "country_code",
+    "admin1_code",
+    "admin1_name",
+    "admin2_code",
+    "admin2_name",
+    "geometry_type",
+    "sources.list.element",
+    "field_sources.list.element.field",
+    "field_sources.list.element.source",
+    "names.list.element.lang",
+    "names.list.element.source",
+)
 
 
 def geo_metadata(geometry_types: list[str], bbox: list[float]) -> dict:
@@ -89,6 +106,9 @@ class ShardWriter:
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         self._written: list[Path] = []
+        # Parquet encoding releases the GIL: one shard is written in a thread while the next one is conflated.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer")
+        self._writing: Future | None = None
         self.rows = 0
         self.by_feature_type: Counter = Counter()
         self.by_source: Counter = Counter()
@@ -112,6 +132,8 @@ class ShardWriter:
         if self._pending_rows or not self._written:
             self._write_shard(pa.Table.from_batches(self._pending, schema=ENTITY_SCHEMA))
         self._pending, self._pending_rows = [], 0
+        self._wait()
+        self._executor.shutdown()
         total = len(self._written)
         final = []
         for number, path in enumerate(self._written):
@@ -138,8 +160,30 @@ class ShardWriter:
         metadata = {b"geo": json.dumps(geo_metadata(types, extent)).encode()}
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
         path = self.data_dir / f".part-{len(self._written):05d}.parquet"
-        pq.write_table(table, path, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+        self._wait()  # at most one shard in flight: memory stays at two shards
+        self._writing = self._executor.submit(
+            pq.write_table,
+            table,
+            path,
+            compression="zstd",
+            row_group_size=ROW_GROUP_ROWS,
+            use_dictionary=list(DICTIONARY_COLUMNS),
+        )
         self._written.append(path)
+
+    def abort(self) -> None:
+        """Stop after a failed build: let the shard in flight finish (its error does not matter any more)."""
+        try:
+            self._wait()
+        except Exception:  # noqa: BLE001 (the build is failing already; its own error is the one to raise)
+            pass
+        self._executor.shutdown()
+
+    def _wait(self) -> None:
+        """Wait for the shard being written (its error, a full disk say, is raised here)."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()
 
     def _count(self, table: pa.Table) -> None:
         self.rows += table.num_rows

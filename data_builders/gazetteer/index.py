@@ -35,7 +35,9 @@ needs ~15 rows per key for one edit (~60 for two), scans are two orders too slow
 the median, caps fuzzy search at two edits and would add a native dependency. At 5 M names (3.6 M entities,
 3.9 M keys) `GazetteerIndex` measured exact lookups at 0.08 ms p50 and fuzzy at 1.5 ms p50 / 12 ms p99 CPU time,
 with a 3.0 GB build peak. An SQLite B-tree for the key rows answered exact keys as fast (~10 us) but cost a
-quarter of the build time, so the key rows are numpy arrays too.
+quarter of the build time, so the key rows are numpy arrays too. The build normalizes names in bulk
+(`normalize.normalize_names`), deduplicates (key, entity) rows with numpy and numbers the distinct keys with an
+Arrow dictionary encoding (no Python dict of every key), so a batch of 50,000 entities costs a few Python calls.
 
 Ordering of candidates for one query: exact matches first (native spelling, then through transliteration), then
 prefix completions, then fuzzy matches by edit distance; within each, the prominence prior (population, feature
@@ -60,7 +62,12 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from data_builders.gazetteer.normalize import MAX_NAME_CHARS, normalize_name, transliterate_name
+from data_builders.gazetteer.normalize import (
+    MAX_NAME_CHARS,
+    normalize_name,
+    normalize_names,
+    transliterate_name,
+)
 from data_builders.gazetteer.schema import ENTITY_SCHEMA
 from data_builders.gazetteer.taxonomy import TYPE_PRIORITY
 from data_builders.gazetteer.trigram_index import TrigramIndex, key_order
@@ -81,7 +88,6 @@ TRANSLITERATION_SCORE = 0.95  # an exact match reached only through `translitera
 FUZZY_KEYS = 50  # distinct near keys looked up per fuzzy query
 PREFIX_KEYS = 2_000  # keys read per prefix query, shortest first (a two-letter prefix can match millions)
 _BATCH_ROWS = 50_000
-_NORMALIZED_CACHE = 2_000_000  # names whose keys the build remembers (~250 MB at most)
 _KIND_NATIVE, _KIND_TRANSLITERATED = 0, 1
 _PRIMARY_NAME = -1  # name position of a key that comes from the `name` column, not from `names`
 _MATCH_ORDER = {"exact": 0, "prefix": 1, "fuzzy": 2}
@@ -226,8 +232,9 @@ def _check_rows(table: pa.Table, where: str, first_row: int) -> None:
 
 def _priors(table: pa.Table, n_names: np.ndarray) -> np.ndarray:
     population = table.column("population").fill_null(0).to_numpy().astype(float)
-    priority = [TYPE_PRIORITY.get(t or "", 0) for t in table.column("feature_type").to_pylist()]
-    return prominence_prior(population, priority, n_names)
+    types = table.column("feature_type").combine_chunks().fill_null("").dictionary_encode()
+    priority = np.array([TYPE_PRIORITY.get(t, 0) for t in types.dictionary.to_pylist()], dtype=float)
+    return prominence_prior(population, priority[types.indices.to_numpy()], n_names)
 
 
 class _Builder:
@@ -242,8 +249,9 @@ class _Builder:
         self.numbers_file = open(folder / FEATURE_NUMBERS_FILE, "wb")
         self.text_offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
         self.text_bytes = 0
-        self.key_ids: dict[str, int] = {}  # key -> id in order of first sight; sorted in `finish`
-        self.normalized: dict[str, str] = {}  # name -> key, for names seen in recent batches
+        # Each batch's distinct keys; a key row holds (first key of its batch + position in that batch's list).
+        self.batch_keys: list[pa.Array] = []
+        self.batch_key_count = 0
         self.row_chunks: list[tuple[np.ndarray, ...]] = []
         self.countries: dict[str, int] = {}
         self.types: dict[str, int] = {}
@@ -251,8 +259,10 @@ class _Builder:
         self.names = 0
         self.started = time.perf_counter()
 
-    def _codes(self, values: list[str | None], vocabulary: dict[str, int]) -> np.ndarray:
-        return np.array([vocabulary.setdefault(v or "", len(vocabulary)) for v in values], dtype=np.int64)
+    def _codes(self, values: pa.ChunkedArray, vocabulary: dict[str, int]) -> np.ndarray:
+        encoded = values.combine_chunks().fill_null("").dictionary_encode()
+        codes = [vocabulary.setdefault(v, len(vocabulary)) for v in encoded.dictionary.to_pylist()]
+        return np.array(codes, dtype=np.int64)[encoded.indices.to_numpy()]
 
     def add(self, table: pa.Table, where: str, first_row: int) -> None:
         _check_rows(table, where, first_row)
@@ -262,60 +272,55 @@ class _Builder:
         n_names = pc.list_value_length(names).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
         priors = _priors(table, n_names)
         self._add_features(table, n_names, priors)
-        values = pc.struct_field(pc.list_flatten(names), "name").to_pylist()
-        owners = np.repeat(np.arange(table.num_rows), n_names).tolist()
-        positions = (np.arange(len(values)) - np.repeat(np.cumsum(n_names) - n_names, n_names)).tolist()
+        n = table.num_rows
+        name_values = pc.struct_field(pc.list_flatten(names), "name")
+        # Every name, then the primary `name` (indexed too, in case the names list leaves it out).
+        values = pa.concat_arrays([name_values, table.column("name").combine_chunks().cast(pa.string())])
+        owners = np.concatenate([np.repeat(np.arange(n), n_names), np.arange(n)])
+        positions = np.concatenate(
+            [np.arange(len(name_values)) - np.repeat(np.cumsum(n_names) - n_names, n_names),
+             np.full(n, _PRIMARY_NAME)]
+        )  # fmt: skip
 
-        # One key row per (key, entity): native spellings first, so a transliteration never hides one; the
-        # primary `name` is indexed too, in case the names list leaves it out.
-        rows: dict[tuple[str, int], tuple[int, int]] = {}
-        normalize = normalize_name.__wrapped__  # the query cache would only slow a build down
-        seen = (
-            self.normalized
-        )  # names repeat (the primary name is usually in `names` too; "San José" is legion)
-        if len(seen) > _NORMALIZED_CACHE:
-            seen.clear()
-        for local, position, value in zip(
-            [*owners, *range(table.num_rows)],
-            [*positions, *[_PRIMARY_NAME] * table.num_rows],
-            [*values, *table.column("name").to_pylist()],
-            strict=True,
-        ):
-            if not value:
-                continue
-            key = seen.get(value)
-            if key is None:
-                key = seen[value] = normalize(value)
-            if key and (key, local) not in rows:
-                rows[(key, local)] = (position, _KIND_NATIVE)
-        for key, local in list(rows):
-            if not key.isascii():
-                ascii_key = transliterate_name(key)
-                if ascii_key and (ascii_key, local) not in rows:
-                    rows[(ascii_key, local)] = (rows[(key, local)][0], _KIND_TRANSLITERATED)
-
-        count = len(rows)
-        key_ids = self.key_ids
-        keys = np.fromiter(
-            (key_ids.setdefault(k, len(key_ids)) for k, _ in rows), dtype=np.int64, count=count
+        # One key row per (key, entity), the first in that order: native spellings first, so a transliteration
+        # never hides one.
+        keys = normalize_names(values).fill_null("")
+        native = _first_rows(keys, owners)
+        encoded = keys.take(pa.array(native)).dictionary_encode()
+        distinct = encoded.dictionary.to_pylist()
+        transliterated = [transliterate_name(key) if key and not key.isascii() else "" for key in distinct]
+        candidates = np.flatnonzero(np.array([bool(t) for t in transliterated], dtype=bool)[encoded.indices])
+        all_keys = pa.concat_arrays(
+            [
+                encoded.dictionary.take(encoded.indices),
+                pa.array(transliterated, pa.string()).take(encoded.indices.take(pa.array(candidates))),
+            ]
         )
-        local = np.fromiter((entity for _, entity in rows), dtype=np.int64, count=count)
-        position_kind = np.array(list(rows.values()), dtype=np.int64).reshape(count, 2)
-        countries = self._codes(table.column("country_code").to_pylist(), self.countries)
-        types = self._codes(table.column("feature_type").to_pylist(), self.types)
+        all_owners = np.concatenate([owners[native], owners[native][candidates]])
+        all_positions = np.concatenate([positions[native], positions[native][candidates]])
+        kinds = np.concatenate(
+            [np.full(len(native), _KIND_NATIVE), np.full(len(candidates), _KIND_TRANSLITERATED)]
+        )
+        kept = _first_rows(all_keys, all_owners)
+        final = all_keys.take(pa.array(kept)).dictionary_encode()
+        local = all_owners[kept]
+        countries = self._codes(table.column("country_code"), self.countries)
+        types = self._codes(table.column("feature_type"), self.types)
         self.row_chunks.append(
             (
-                keys,
+                final.indices.to_numpy().astype(np.int64) + self.batch_key_count,
                 self.entities + local,
                 -priors[local],
-                position_kind[:, 0],
-                position_kind[:, 1],
+                all_positions[kept],
+                kinds[kept],
                 countries[local],
                 types[local],
             )
         )
-        self.entities += table.num_rows
-        self.names += len(values)
+        self.batch_keys.append(final.dictionary)
+        self.batch_key_count += len(final.dictionary)
+        self.entities += n
+        self.names += len(name_values)
 
     def _add_features(self, table: pa.Table, n_names: np.ndarray, priors: np.ndarray) -> None:
         texts = [
@@ -389,12 +394,16 @@ class _Builder:
         np.save(self.folder / "entity_rows.npy", order.to_numpy().astype(np.int64))
         del entity_ids, sorted_ids, large
 
-        keys = list(self.key_ids)
-        del self.key_ids
-        order = key_order(keys)  # sorted position -> first-sight id
-        keys = [keys[i] for i in order]
-        new_ids = np.empty(len(order), dtype=np.int64)
-        new_ids[order] = np.arange(len(order))
+        # Distinct keys over all batches, then their ids in key order (by length, then bytes).
+        batch_keys = pa.chunked_array(self.batch_keys, pa.string()).cast(pa.large_string()).combine_chunks()
+        del self.batch_keys
+        unique = batch_keys.dictionary_encode()
+        order = key_order(unique.dictionary)
+        keys = unique.dictionary.take(pa.array(order))  # stays Arrow: no Python string per key
+        rank_of_unique = np.empty(len(order), dtype=np.int64)
+        rank_of_unique[order] = np.arange(len(order))
+        new_ids = rank_of_unique[unique.indices.to_numpy()]  # batch key position -> key id
+        del batch_keys, unique, order, rank_of_unique
         if self.row_chunks:
             columns = [np.concatenate(parts) for parts in zip(*self.row_chunks, strict=True)]
         else:
@@ -438,6 +447,17 @@ class _Builder:
                 closing()
             except Exception:  # already closed or broken: the folder is deleted next anyway
                 pass
+
+
+def _first_rows(keys: pa.Array, owners: np.ndarray) -> np.ndarray:
+    """Indices of the first row of each (non-empty key, owner) pair, in row order."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    codes = keys.dictionary_encode().indices.to_numpy().astype(np.int64)
+    pairs = codes * (int(owners.max(initial=0)) + 1) + owners
+    _, first = np.unique(pairs, return_index=True)
+    first.sort()
+    return first[pc.greater(pc.binary_length(keys), 0).to_numpy(zero_copy_only=False)[first]]
 
 
 def _check_parquet(path: Path) -> pq.ParquetFile:

@@ -22,6 +22,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from unidecode import unidecode
 
 # Token -> expansion. Only abbreviations whose reading is unambiguous in place names; "St" is never "Street" here
@@ -176,11 +178,53 @@ def transliterate_name(key: str) -> str:
     return "" if ascii_key == key else ascii_key
 
 
+# Cleaned ASCII keys that `normalize_names` may take as they are: no token rule (a run of single letters, a
+# leading article or direction, an abbreviation) applies to them. Everything else goes through `normalize_name`.
+_TOKEN_RULES = re.compile(
+    r"(^| )[a-z0-9] [a-z0-9]( |$)|^(?:"
+    + "|".join(sorted(LEADING_ARTICLES | DIRECTIONS.keys()))
+    + r") |(^| )(?:"
+    + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
+    + r")( |$)"
+)
+_SIMPLE_ASCII = r"^[\x20-\x7e]*$"  # printable ASCII: no control characters, tabs or non-ASCII letters
+
+
+def normalize_names(names: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """`normalize_name` of every string of an Arrow array (nulls stay null), the same keys in bulk.
+
+    Printable-ASCII names are lowered, cleaned and split in Arrow compute kernels; only those that a token rule
+    may change (single letters, "the", a leading direction, an abbreviation), long ones and non-ASCII ones go
+    through `normalize_name` one by one. A build normalizes millions of names, mostly plain ones.
+    """
+    if isinstance(names, pa.ChunkedArray):
+        names = names.combine_chunks()
+    names = names.cast(pa.string())
+    if not len(names):
+        return names
+    simple = pc.and_(
+        pc.match_substring_regex(names, _SIMPLE_ASCII),
+        pc.less_equal(pc.utf8_length(names), MAX_NAME_CHARS),
+    ).fill_null(False)
+    cleaned = pc.ascii_lower(names)  # non-ASCII names take the slow path anyway
+    cleaned = pc.replace_substring(pc.replace_substring(cleaned, "'", ""), "`", "")
+    cleaned = pc.replace_substring(cleaned, "&", " and ")
+    cleaned = pc.utf8_trim(pc.replace_substring_regex(cleaned, "[^a-z0-9]+", " "), " ")
+    ruled = pc.match_substring_regex(cleaned, _TOKEN_RULES.pattern).fill_null(False)
+    slow = pc.and_(pc.invert(pc.and_(simple, pc.invert(ruled))), pc.is_valid(names))
+    slow_rows = pc.indices_nonzero(slow)
+    if not len(slow_rows):
+        return cleaned
+    keys = [normalize_name(value) for value in names.take(slow_rows).to_pylist()]
+    return pc.replace_with_mask(cleaned, slow, pa.array(keys, pa.string()))
+
+
 __all__ = [
     "ABBREVIATIONS",
     "DIRECTIONS",
     "LEADING_ARTICLES",
     "MAX_NAME_CHARS",
     "normalize_name",
+    "normalize_names",
     "transliterate_name",
 ]

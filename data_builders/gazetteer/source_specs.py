@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 from data_builders.gazetteer.report import BuildReport
 from data_builders.gazetteer.schema import PlaceRecord
 from data_builders.gazetteer.sources import is_url
@@ -54,7 +56,8 @@ GEONAMES_SIDE_FILES: dict[str, tuple[str, ...]] = {
 }
 SOURCE_NAMES = ("embedded", "naturalearth", "geonames", "osm", "wikidata")
 
-RecordReader = Callable[[BuildReport, bool], Iterator[PlaceRecord]]
+# A reader yields records, or record batches of schema.RECORD_SCHEMA (columnar readers).
+RecordReader = Callable[[BuildReport, bool], Iterator[PlaceRecord | pa.RecordBatch]]
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ def _naturalearth(spec: SourceSpec) -> RecordReader:
 
 
 def _geonames(spec: SourceSpec) -> RecordReader:
-    from data_builders.gazetteer.geonames import read_geonames
+    from data_builders.gazetteer.geonames import read_geonames_batches
 
     side = dict(spec.options)
     unknown = set(side) - set(GEONAMES_SIDE_FILES)
@@ -151,7 +154,7 @@ def _geonames(spec: SourceSpec) -> RecordReader:
             found = next((folder / c for c in candidates if (folder / c).is_file()), None)
             if key not in side and found is not None and found != Path(spec.location).expanduser():
                 side[key] = str(found)
-    return lambda report, progress: read_geonames(spec.location, report, progress=progress, **side)
+    return lambda report, progress: read_geonames_batches(spec.location, report, progress=progress, **side)
 
 
 def _osm(spec: SourceSpec) -> RecordReader:

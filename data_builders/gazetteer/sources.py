@@ -14,8 +14,10 @@ import gzip
 import io
 import lzma
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 import zipfile
@@ -212,6 +214,153 @@ def iter_lines(
         bar.close()
 
 
+def iter_text_blocks(
+    path_or_url: PathOrUrl,
+    report: BuildReport,
+    source: str,
+    *,
+    block_bytes: int = 1 << 24,
+    member: str | None = None,
+    progress: bool = False,
+) -> Iterator[tuple[int, str]]:
+    """Yield (number of the block's first line, text of whole lines) blocks of a source, for columnar readers.
+
+    The same contract as `iter_lines`, a block at a time: lines end with "\\n" (a last line without one is
+    completed), a line that is not valid UTF-8 is decoded as cp1252 and counted as repaired, and a stream that
+    breaks after some data keeps the whole lines read so far and counts the break as rejected (before any data:
+    a BadInputError).
+
+    Args:
+        path_or_url: the file (see `open_binary`).
+        report: where repaired encodings and breaks are counted.
+        source: the source name for the report.
+        block_bytes: decompressed bytes per block (about).
+        member: the zip member to read.
+        progress: show a tqdm bar.
+    """
+    size = _size(path_or_url) if _compression(path_or_url) != ".zip" else None
+    bar = (
+        tqdm(total=size, unit="B", unit_scale=True, desc=source_name(path_or_url), leave=False)
+        if progress
+        else None
+    )
+    first_line = 1
+    with open_binary(path_or_url, member=member) as stream:
+        position = _position_function(stream)
+        read_some = getattr(stream, "read1", stream.read)
+        pending = b""
+        broken: BaseException | None = None
+        while True:
+            pieces = [pending]
+            read = len(pending)
+            try:
+                while read < block_bytes:
+                    # Small reads: a stream that breaks loses at most one piece, not a whole block.
+                    piece = read_some(min(1 << 20, block_bytes))
+                    if not piece:
+                        break
+                    pieces.append(piece)
+                    read += len(piece)
+            except STREAM_ERRORS as error:
+                broken = error
+            data = b"".join(pieces)
+            if broken is not None:
+                cut = data.rfind(b"\n") + 1
+                data = data[:cut]
+                if not data and first_line == 1:
+                    raise BadInputError(
+                        f"{path_or_url}: cannot be read ({type(broken).__name__}: {broken})"
+                    ) from broken
+                pending = b""
+            elif read >= block_bytes:
+                cut = data.rfind(b"\n") + 1 or len(data)
+                data, pending = data[:cut], data[cut:]
+            else:  # the end of the stream
+                pending = b""
+                if data and not data.endswith(b"\n"):
+                    data += b"\n"
+            if data:
+                text = _decode_block(data, first_line, report, source)
+                yield first_line, text
+                first_line += data.count(b"\n")
+            if bar is not None:
+                _advance(bar, position, first_line)
+            if broken is not None:
+                report.reject(
+                    source,
+                    "file truncated or corrupt: the rest is unreadable",
+                    f"after item {first_line - 1}: {broken}",
+                )
+                break
+            if not data and not pending:
+                break
+    if bar is not None:
+        bar.close()
+
+
+def _decode_block(data: bytes, first_line: int, report: BuildReport, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    lines = []
+    for number, raw_line in enumerate(data.split(b"\n"), first_line):
+        try:
+            lines.append(raw_line.decode("utf-8"))
+        except UnicodeDecodeError:
+            line = _decode_legacy(raw_line)
+            report.repair(source, "line not valid UTF-8, decoded as cp1252", f"line {number}: {line[:120]}")
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def prefetched(make: Callable[[], Iterator[T]], depth: int = 2) -> Iterator[T]:
+    """The items of the generator `make()`, produced in a background thread up to `depth` ahead of the consumer.
+
+    For readers whose work is mostly in C (decompression, Arrow compute kernels release the GIL): reading the
+    next block overlaps with what the consumer does with this one, on a second core. Errors of the producer are
+    raised in the consumer; a consumer that stops early stops the producer at its next item.
+    """
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            with contextlib.closing(make()) as produced:  # an early stop still runs its cleanup, here
+                for item in produced:
+                    while not stop.is_set():
+                        try:
+                            items.put((item, None), timeout=0.1)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+            items.put((done, None))
+        except BaseException as error:  # noqa: BLE001 (handed to the consumer, which raises it)
+            items.put((done, error))
+
+    thread = threading.Thread(target=produce, name="prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = items.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting to put
+            try:
+                items.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        thread.join()
+
+
 def guarded(
     items: Iterable[T],
     path_or_url: PathOrUrl,
@@ -277,4 +426,6 @@ __all__ = [
     "local_copy",
     "open_binary",
     "iter_lines",
+    "iter_text_blocks",
+    "prefetched",
 ]

@@ -32,7 +32,8 @@ from rapidfuzz.process import extract
 PAD = "\x01\x01"  # never in a normalized key (control characters become spaces)
 _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top 32 bits of code * golden ratio
 _FILES = ("keys_blob", "keys_offsets", "length_starts", "gram_hashes", "gram_offsets", "postings")
-_BUILD_CHUNK_KEYS = 1_000_000  # bounds the temporary arrays of the build (~40 bytes per trigram)
+_BUILD_CHUNK_KEYS = 250_000  # bounds the temporary arrays of the build (~40 bytes per trigram)
+_SPLIT_STEP = 1 << 24  # trigram pairs split into hashes and ids per step (bounds one more temporary array)
 # One edit (substitution, insertion, deletion, or a transposition of neighbours) changes at most 4 trigrams.
 GRAMS_PER_EDIT = 4
 MAX_CANDIDATES = 1_000  # keys verified per search, those sharing the most trigrams with the query
@@ -76,11 +77,11 @@ def _chunk_pairs(keys: Sequence[str], first_id: int) -> np.ndarray:
     ).astype(np.uint64)
 
 
-def key_order(keys: Sequence[str]) -> np.ndarray:
+def key_order(keys: Sequence[str] | pa.Array) -> np.ndarray:
     """The permutation that sorts `keys` by length (in characters), then by UTF-8 bytes: the order of key ids."""
     if not len(keys):
         return np.zeros(0, dtype=np.int64)
-    array = pa.array(keys, pa.string())
+    array = keys if isinstance(keys, pa.Array) else pa.array(keys, pa.string())
     table = pa.table({"length": pc.utf8_length(array), "key": array})
     return pc.sort_indices(table, sort_keys=[("length", "ascending"), ("key", "ascending")]).to_numpy()
 
@@ -109,37 +110,62 @@ class TrigramIndex:
         self._postings = arrays["postings"]
 
     @classmethod
-    def build(cls, keys: Sequence[str], out_dir: str | Path, *, presorted: bool = False) -> TrigramIndex:
+    def build(
+        cls, keys: Sequence[str] | pa.Array, out_dir: str | Path, *, presorted: bool = False
+    ) -> TrigramIndex:
         """Write the index of `keys` (distinct, non-empty) into `out_dir` and open it.
 
         Key ids are positions in `key_order` order (by length, then UTF-8 bytes); pass `presorted=True` when
-        `keys` are in that order already.
+        `keys` are in that order already. `keys` may be an Arrow string array: millions of keys then never
+        become Python strings all at once (they are read a chunk at a time).
         """
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
+        array = (
+            keys.cast(pa.large_string()) if isinstance(keys, pa.Array) else pa.array(keys, pa.large_string())
+        )
+        del keys
         if not presorted:
-            keys = [keys[i] for i in key_order(keys)]
-        lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
-        max_length = int(lengths[-1]) if len(keys) else 0
+            array = array.take(pa.array(key_order(array)))
+        array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        count = len(array)
+        lengths = pc.utf8_length(array).to_numpy(zero_copy_only=False).astype(np.int64)
+        max_length = int(lengths[-1]) if count else 0
         length_starts = np.searchsorted(lengths, np.arange(max_length + 2)).astype(np.int64)
-        encoded = [key.encode("utf-8") for key in keys]
-        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(keys)), out=offsets[1:])
-        blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-        del encoded
-
-        chunks = [
-            _chunk_pairs(keys[start : start + _BUILD_CHUNK_KEYS], start)
-            for start in range(0, len(keys), _BUILD_CHUNK_KEYS)
+        value_offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[
+            array.offset : array.offset + count + 1
         ]
-        pairs = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint64)
-        del chunks
+        offsets = (value_offsets - value_offsets[0]).astype(np.int64)
+        data = array.buffers()[2]
+        blob = (
+            np.frombuffer(data, dtype=np.uint8)[value_offsets[0] : value_offsets[-1]].copy()
+            if count and data is not None
+            else np.zeros(0, dtype=np.uint8)
+        )
+
+        # (hash << 32 | key id) of every trigram, filled a chunk of keys at a time into one array.
+        pairs = np.empty(int((lengths + 2).sum()), dtype=np.uint64)
+        filled = 0
+        for start in range(0, count, _BUILD_CHUNK_KEYS):
+            chunk = _chunk_pairs(array.slice(start, _BUILD_CHUNK_KEYS).to_pylist(), start)
+            pairs[filled : filled + len(chunk)] = chunk
+            filled += len(chunk)
+            del chunk
+        del array
         pairs.sort()  # by hash, then key id: each posting list comes out sorted
-        # A trigram twice in one key counts once.
-        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
-        hashes = (pairs >> np.uint64(32)).astype(np.uint32)
-        postings = (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        del pairs
+        # A trigram twice in one key counts once; split into hashes and key ids a slice at a time.
+        keep = np.ones(len(pairs), dtype=bool)
+        np.not_equal(pairs[1:], pairs[:-1], out=keep[1:])
+        kept = int(keep.sum())
+        hashes = np.empty(kept, dtype=np.uint32)
+        postings = np.empty(kept, dtype=np.uint32)
+        position = 0
+        for start in range(0, len(pairs), _SPLIT_STEP):
+            part = pairs[start : start + _SPLIT_STEP][keep[start : start + _SPLIT_STEP]]
+            hashes[position : position + len(part)] = part >> np.uint64(32)
+            postings[position : position + len(part)] = part & np.uint64(0xFFFFFFFF)
+            position += len(part)
+        del pairs, keep
         boundaries = np.flatnonzero(np.diff(hashes)) + 1 if len(hashes) else np.zeros(0, dtype=np.int64)
         gram_starts = np.concatenate(([0], boundaries)).astype(np.int64) if len(hashes) else boundaries
         gram_hashes = hashes[gram_starts] if len(hashes) else hashes
