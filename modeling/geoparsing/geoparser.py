@@ -42,6 +42,7 @@ from modeling.geoparsing.resolve_llm import (
 from modeling.geoparsing.text_input import as_text
 from modeling.geoparsing.types import (
     SOURCE_GOLD,
+    SOURCE_STREET,
     STAGE_LLM,
     STAGE_RANKER,
     GeoparsedDoc,
@@ -210,7 +211,7 @@ class Geoparser:
         ranked_docs = []
         for text, doc_mentions in zip(texts, mentions, strict=True):
             started = time.perf_counter()
-            candidates = [self.candidates(m.text) for m in doc_mentions]
+            candidates = [self._candidates_of(m) for m in doc_mentions]
             context = self.context(text, [(m.start, m.end) for m in doc_mentions]) if self.context else []
             self._add_time("candidates", started)
             started = time.perf_counter()
@@ -246,6 +247,17 @@ class Geoparser:
             docs.append(GeoparsedDoc(text=text, toponyms=toponyms))
         self._add_time("output", started)
         return docs
+
+    def _candidates_of(self, mention: Mention) -> list:
+        """Gazetteer candidates of a mention; a street only matches a street of its own name.
+
+        The tolerant lookup would turn "Lafayette Ave." into the town of Lafayette: a street the gazetteer lacks
+        is a no-match, not the place it is named after.
+        """
+        found = self.candidates(mention.text)
+        if mention.source == SOURCE_STREET:
+            found = [c for c in found if c.match_type == "exact"]
+        return found
 
     def _rank_window(
         self,

@@ -167,6 +167,7 @@ class _Group:
     lons: np.ndarray | None = None
     scales: np.ndarray | None = None  # proximity scale of each candidate (km)
     probabilities: np.ndarray | None = None  # over candidates, then no-match last
+    qualifier: str = ""  # the container named after the first mention ("Texas" of "Paris, Texas"), if any
 
 
 class Ranker:
@@ -251,10 +252,18 @@ class Ranker:
         by_key: dict[str, _Group] = {}
         for i, (mention, cands) in enumerate(zip(mentions, candidates, strict=True)):
             variants = surface_variants(mention.text)
-            key = _fold(variants[-1] if variants else mention.text)
+            key = name = _fold(variants[-1] if variants else mention.text)
+            qualifier = self._qualifier(text, mention)
             group = by_key.get(key)
+            if group is not None and qualifier and _fold(qualifier) != _fold(group.qualifier):
+                # One sense per discourse holds for the unqualified mentions; a later "X, Y" that the first mention
+                # did not carry names another X ("Arlington is a city in Oregon ... named after Arlington,
+                # Virginia"): news and encyclopedias qualify a place when they first name it.
+                key = f"{name}|{_fold(qualifier)}"
+                group = by_key.get(key)
             if group is None:
-                group = by_key[key] = _Group(key, [], list(cands), np.zeros((len(cands), len(FEATURES))))
+                group = by_key[key] = _Group(name, [], list(cands), np.zeros((len(cands), len(FEATURES))))
+                group.qualifier = qualifier
                 group.lats = np.array([c.lat for c in cands], dtype=np.float64)
                 group.lons = np.array([c.lon for c in cands], dtype=np.float64)
                 group.scales = np.array(
@@ -303,6 +312,16 @@ class Ranker:
             inside = inside or (cand.country_code in countries and cand.feature_type != COUNTRY)
             if inside:
                 static[i, col["container"]] = 1.0
+
+    def _qualifier(self, text: str, mention: Mention) -> str:
+        """The phrase after "X, " when it names a state or country ("Texas" in "Paris, Texas"), else ""."""
+        if self.index is None:
+            return ""
+        match = _AFTER_COMMA.match(text, mention.end)
+        if not match or "," not in text[mention.end : match.start(1)]:
+            return ""  # "Ind. (AP)": a parenthesis holds credits and codes too often to split a group on
+        admin1s, countries = self._container_keys(match.group(1))
+        return match.group(1) if admin1s or countries else ""
 
     def _container_keys(self, phrase: str) -> tuple[frozenset, frozenset]:
         """(country, admin1) pairs and countries that the phrase after "X," can name; longest prefix that matches."""

@@ -8,7 +8,18 @@ models fail most, which are also the two largest error sources of published geop
 - places labelled PERSON or ORG ("Montpellier", "Tamil Nadu"): kept when the gazetteer knows the name and the
   context is geographic (a locative preposition, an "X, Y" pattern) or the place is prominent;
 - capitalised words the NER missed entirely: kept when the gazetteer knows them and the context says place,
-  unless the word is also a common English word ("Mobile", "Reading", "March") seen without that evidence.
+  unless the word is also a common English word ("Mobile", "Reading", "March") seen without that evidence;
+- street names ("Main Street", "E. 51st St.", "Avalon Boulevard"), which news corpora annotate as toponyms: a
+  capitalised name or ordinal before a street designator.
+
+Geographic context is read from generic news conventions: a locative preposition ("in Denver"), "X, State", the
+dateline that opens an article ("HARWINTON —"), the party-and-district notation of legislators ("D-Pa.",
+"R-Charleston"), and a name that modifies a people or institution noun ("a Columbia woman", "Grovetown police",
+"Hopkinton Police Department"). A lower-case compass word before a place name is no part of it ("north Georgia" ->
+"Georgia"); a capitalised one is ("West Africa", "North Carolina"). Other recognised conventions: "Russian-American"
+is two demonyms, "the Georgian Foreign Ministry" opens with one, "Flores, 26," after "Jose Flores" is a surname, a
+bare two-letter acronym ("AP") is no state, and the tail of a longer capitalised name ("Frederick Lewis Allen") is
+no place.
 
 Long documents are processed in chunks with global offsets; markup and control characters are blanked first.
 """
@@ -30,6 +41,7 @@ from modeling.geoparsing.types import (
     SOURCE_GAZETTEER,
     SOURCE_NER,
     SOURCE_RELABELED,
+    SOURCE_STREET,
     Mention,
 )
 
@@ -49,6 +61,12 @@ LOCATIVE_WORDS: dict[str, frozenset[str]] = {
 }
 # Words that make a capitalised run an organisation or facility, so the place is its modifier.
 _ORG_JOINERS = frozenset("of de du des d' la le les for".split())
+_WEAK_LOCATIVES = frozenset({"of", "de"})
+# Nouns after which "of" introduces a place ("the town of Camborne"), not a person ("a friend of Moore").
+_PLACE_NOUNS = frozenset(
+    "town city village hamlet province state county region area district country capital suburb suburbs "
+    "outskirts parish borough municipality island commune department prefecture township".split()
+)
 _DETERMINERS = frozenset("the a an la le les l' un une".split())
 _PLACE_LABELS = {"en": frozenset({"GPE", "LOC"}), "fr": frozenset({"LOC"})}
 _FACILITY_LABELS = frozenset({"FAC"})
@@ -64,6 +82,37 @@ _TITLES = frozenset("mr mrs ms dr sen rep gov lt sgt capt gen col maj pres prof 
 _PROMINENT_TYPES = frozenset({COUNTRY, ADMIN1, ADMIN2, CONTINENT})
 _SENTENCE_END = frozenset(".!?:;\"“”'‘’")
 _POSSESSIVE = re.compile(r"['’]s?$")
+# Designators that end a street name (never followed by a capitalised word: "St. Louis", "Wall Street Journal").
+_STREET_DESIGNATORS = frozenset(
+    "street st. avenue ave. boulevard blvd. road rd. drive lane ln. parkway pkwy. trail circle pike terrace "
+    "expressway freeway turnpike".split()
+)
+# The same abbreviations when the tokenizer split their period off (at a sentence end: "on Lafayette Ave.").
+_SPLIT_DESIGNATORS = frozenset("ave blvd rd ln pkwy".split())
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$", re.IGNORECASE)
+# Compass words that modify a place name without being part of it ("Northeast Texas", "S. Jersey").
+_COMPASS = frozenset(
+    "north south east west northeast northwest southeast southwest northern southern eastern western "
+    "n. s. e. w.".split()
+)
+# The party prefix of a legislator's district ("D-Pa.", "R-Charleston", "DFL-Cook").
+_PARTY_PREFIXES = frozenset({"D", "R", "I", "DFL"})
+# Dashes and commas after an all-capitals name that opens an article: the dateline ("HARWINTON —").
+_DATELINE_MARKS = frozenset({"—", "–", "-", "--", ",", ":"})
+# Nouns that a place name modifies: "a Columbia woman", "Grovetown police", "the Avondale mayor".
+_MODIFIED_NOUNS = frozenset(
+    "man men woman women boy boys girl girls teen teens teenager teenagers resident residents native natives "
+    "police officer officers official officials firefighters couple family families student students mayor "
+    "council commissioners voters homeowners neighbors neighbours businesses native-born area".split()
+)
+# Capitalised words that make a name before them an institution of that place ("Hopkinton Police Department").
+_INSTITUTION_WORDS = frozenset(
+    "police fire sheriff sheriff's council city town township village borough county mayor board school schools "
+    "high middle elementary senior public community regional municipal memorial library hospital medical health "
+    "water parks volunteer historical housing planning zoning airport courthouse jail detention department "
+    "district independent unified superior circuit chamber democratic republican selectman selectmen "
+    "commission commissioners area rescue emergency".split()
+)
 # Components the recognizer does not need: skipping them roughly doubles spaCy's speed.
 SKIPPED_COMPONENTS = ("parser", "tagger", "morphologizer", "attribute_ruler", "lemmatizer", "senter")
 
@@ -80,6 +129,7 @@ class RecognizerSettings:
         embedded: recover places inside organisation names.
         demonyms: map nationality adjectives (NORP) to their places.
         gazetteer_ngrams: recover capitalised names that the NER missed.
+        streets: recognise street names ("Main Street") as toponyms.
         prominent_population: a place this populous (or an admin unit or country) is accepted on weaker evidence.
     """
 
@@ -89,6 +139,7 @@ class RecognizerSettings:
     embedded: bool = True
     demonyms: bool = True
     gazetteer_ngrams: bool = True
+    streets: bool = True
     prominent_population: int = 50_000
     place_labels: dict[str, frozenset[str]] = field(default_factory=lambda: dict(_PLACE_LABELS))
 
@@ -178,6 +229,11 @@ class Recognizer:
         self._lowercase_words = lowercase_words  # read by helpers during this document only
         mentions: list[Mention] = []
         covered = [False] * len(doc)
+        for street in _streets(doc, self._stop_words) if self.settings.streets else ():
+            # Before the entities: overlaps keep the first found, and "Lafayette" of "Lafayette Ave." is no town.
+            mentions.append(_mention(street, "", SOURCE_STREET))
+            for token in street:
+                covered[token.i] = True
         for ent in doc.ents:
             for token in ent:
                 covered[token.i] = True
@@ -199,8 +255,15 @@ class Recognizer:
         span = _trim(ent)
         if span is None:
             return []
+        if _party_prefixed(span):
+            # "D-Pa.", "R-Charleston": the legislator's state or district, whatever label the NER gave it.
+            district = span.doc[span.start + 2 : span.end]
+            if self.index is None or not self._info(district.text).known:
+                return []
+            return [_mention(district, label, SOURCE_RELABELED)]
         if label in self._place_labels:
-            parts = _split_commas(span)
+            span = self._without_compass(span)
+            parts = [self._with_abbreviation_period(part) for part in _split_commas(span)]
             if (
                 self.index is not None
                 and len(parts) == 1
@@ -209,7 +272,9 @@ class Recognizer:
                 and not self._geographic_context(doc, span)
             ):
                 return []  # "Ripley said" after "John Ripley" (tagged GPE): a surname here
-            return [_mention(part, label, SOURCE_NER) for part in parts]
+            return [
+                part if isinstance(part, Mention) else _mention(part, label, SOURCE_NER) for part in parts
+            ]
         if self.index is None:
             return []
         if label in _FACILITY_LABELS:
@@ -218,7 +283,12 @@ class Recognizer:
         if label in _DEMONYM_LABELS and self.settings.demonyms:
             if self._info(span.text).demonym:
                 return [_mention(span, label, SOURCE_DEMONYM, is_demonym=True)]
-            return []
+            # "Russian-American", "Israeli-Palestinian": each part that is a demonym.
+            return [
+                _mention(part, label, SOURCE_DEMONYM, is_demonym=True)
+                for part in _split_hyphens(span)
+                if len(part) < len(span) and self._info(part.text).demonym
+            ]
         if label not in _NAME_LABELS:
             return []  # dates, numbers, money: "May", "Thursday" are no places even when a gazetteer says so
         if self.settings.relabel and self._whole_entity_is_place(doc, span, label, lowercase_words):
@@ -248,8 +318,49 @@ class Recognizer:
             and not _is_common(ent, self._common_words, lowercase_words)
         )
 
-    def _geographic_context(self, doc: Doc, span: Span) -> bool:
-        return self._locative_before(doc, span.start) or self._comma_pattern(doc, span)
+    def _geographic_context(
+        self, doc: Doc, span: Span, *, weak_locatives: bool = True, modifier: bool = True
+    ) -> bool:
+        """Generic evidence that a name is a place here (see the module docstring).
+
+        Args:
+            weak_locatives: let "of" count as a locative preposition (see `_locative_before`).
+            modifier: let "a Columbia woman" count (weaker: "Police officers" has the same shape).
+        """
+        return (
+            self._locative_before(doc, span.start, weak=weak_locatives)
+            or self._comma_pattern(doc, span)
+            or _dateline(doc, span)
+            or _after_party_prefix(doc, span.start)
+            or (modifier and _modifies_people_or_institution(doc, span.end))
+        )
+
+    def _without_compass(self, span: Span) -> Span:
+        """ "north Georgia" -> "Georgia": a lower-case compass word modifies the place; a capitalised one is part of
+        a name ("West Africa", "North Carolina"), and so is one that the gazetteer knows with it."""
+        if self.index is None or len(span) < 2 or span[0].lower_ not in _COMPASS or not span[0].is_lower:
+            return span
+        rest = span.doc[span.start + 1 : span.end]
+        if self._info(span.text).known or not self._info(rest.text).known:
+            return span
+        return rest
+
+    def _with_abbreviation_period(self, span: Span) -> Span | Mention:
+        """ "W.Va" + "." -> "W.Va.": the tokenizer split off the abbreviation's own period before a dash or end."""
+        doc = span.doc
+        if (
+            self.index is None
+            or span.end >= len(doc)
+            or doc[span.end].text != "."
+            or span[-1].whitespace_
+            or "." not in span[-1].text
+            or not self._info(span.text + ".").known
+        ):
+            return span
+        mention = _mention(span, "", SOURCE_NER)
+        mention.end += 1
+        mention.text += "."
+        return mention
 
     def _whole_entity_is_place(self, doc: Doc, span: Span, label: str, lowercase_words: set[str]) -> bool:
         """A PERSON/ORG/... entity that is a gazetteer name and reads as a place here.
@@ -262,12 +373,18 @@ class Recognizer:
         info = self._info(span.text)
         if not info.known or info.demonym:
             return False
+        if _dateline(doc, span):
+            return True
         major = bool(info.kinds & {COUNTRY, ADMIN1})
+        if _ambiguous_acronym(span, info) and not self._comma_pattern(doc, span):
+            return False
         if _is_acronym(span) and not major:
             return False
         if _is_common(span, self._common_words, lowercase_words):
             return False
-        if major or self._geographic_context(doc, span):
+        if len(span) == 1 and _part_of_longer_person(doc, span) and not self._comma_pattern(doc, span):
+            return False  # "Flores, 26," after "Jose Flores": the surname, even after "to" or "of"
+        if major or self._geographic_context(doc, span, weak_locatives=label not in _PERSON_LABELS):
             return True
         if label in _PERSON_LABELS:
             return (
@@ -280,7 +397,13 @@ class Recognizer:
     def _embedded_places(self, span: Span, label: str) -> list[Mention]:
         """Places inside an organisation or facility name: the leading modifier, or the name after "of"."""
         found: list[Mention] = []
+        doc = span.doc
         tokens = list(span)
+        if self.settings.demonyms and len(span) > 1:
+            # "American Airlines", "the Georgian Foreign Ministry": a leading demonym names its country.
+            head = self._info(tokens[0].text)
+            if head.demonym and not _capitalised_only_by_position(doc, tokens[0].i, self._lowercase_words):
+                return [_mention(span[:1], label, SOURCE_DEMONYM, is_demonym=True)]
         # "University of Georgia", "Bank of America": the capitalised run after a joiner.
         for i, token in enumerate(tokens[:-1]):
             if token.lower_ in _ORG_JOINERS:
@@ -290,6 +413,8 @@ class Recognizer:
                     break
         # "Paris Police Department", "Rapides Parish Fire District": a known name opening a longer entity.
         head = self._longest_known_run(span.doc, span.start, span.end - 1, anchored_end=False)
+        if head is None:
+            head = self._place_before_institution(span)
         if head is not None and (not found or head.end <= found[0].start):
             found.insert(0, _mention(head, label, SOURCE_EMBEDDED))
         return found
@@ -311,7 +436,30 @@ class Recognizer:
             ):
                 continue  # "City", "District", "North" opening an organisation name
             info = self._info(run.text)
+            if _ambiguous_acronym(run, info):
+                continue  # "AP Photo": a two-letter acronym opening a name is the organisation's own
             if info.known and info.prominent and not info.demonym:
+                return run
+        return None
+
+    def _place_before_institution(self, span: Span) -> Span | None:
+        """ "Hopkinton Police Department", "Harwinton Senior Center": any known place before an institution word.
+
+        `_longest_known_run` asks for a prominent place; a small town is accepted when the word after it makes the
+        entity an institution of a place.
+        """
+        doc = span.doc
+        for stop in range(min(span.end - 1, span.start + self.settings.max_ngram), span.start, -1):
+            run = doc[span.start : stop]
+            if doc[stop].lower_ not in _INSTITUTION_WORDS or not all(_capitalised(t) for t in run):
+                continue
+            if (
+                _is_common(run, self._common_words, self._lowercase_words)
+                or run.text.lower() in self._stop_words
+            ):
+                return None
+            info = self._info(run.text)
+            if info.known and not info.demonym and not _ambiguous_acronym(run, info):
                 return run
         return None
 
@@ -322,6 +470,16 @@ class Recognizer:
         i, n = 0, len(doc)
         while i < n:
             if covered[i] or not _capitalised(doc[i]):
+                i += 1
+                continue
+            if (
+                i > 0
+                and not covered[i - 1]
+                and _capitalised(doc[i - 1])
+                and doc[i - 1].lower_ not in self._stop_words
+            ):
+                # Inside a longer capitalised name whose start was refused: "Frederick Lewis Allen", "Rolling
+                # Meadows" at a sentence start; its last words alone are no place.
                 i += 1
                 continue
             j = i
@@ -354,20 +512,38 @@ class Recognizer:
             major = bool(info.kinds & {COUNTRY, ADMIN1})
             if (_is_acronym(run) or (run.text.endswith(".") and len(run.text) <= 6)) and not major:
                 continue  # "Dec.", "TIF": abbreviations of other things; "La.", "Ga." name states
-            locative = self._geographic_context(doc, run)
+            if run.text.lower() in _MODIFIED_NOUNS or run.text.lower() in _INSTITUTION_WORDS:
+                continue  # "Police officers": the noun itself, capitalised at a sentence start
+            locative = self._geographic_context(doc, run, modifier=False)
             if _is_common(run, self._common_words, lowercase_words) and not locative:
                 continue
+            locative = locative or _modifies_people_or_institution(doc, stop)
+            if (
+                stop < len(doc)
+                and _capitalised(doc[stop])
+                and doc[stop].lower_ not in _INSTITUTION_WORDS
+                and not _at_sentence_start(doc, stop)
+            ):
+                continue  # "Frederick" of "the Frederick Lewis Allen Room": the start of a longer name
             if locative or (info.prominent and not _at_sentence_start(doc, start)):
                 return _mention(run, "", SOURCE_GAZETTEER), stop
         return None
 
     # ------------------------------------------------------------------------------------------- evidence
-    def _locative_before(self, doc: Doc, start: int) -> bool:
-        """A locative preposition just before (allowing a determiner: "in the Bronx")."""
+    def _locative_before(self, doc: Doc, start: int, *, weak: bool = True) -> bool:
+        """A locative preposition just before (allowing a determiner: "in the Bronx").
+
+        With `weak=False`, "of" does not count: it precedes people as often as places ("a friend of
+        Moore") unless a place noun precedes ("the town of Camborne").
+        """
         k = start - 1
         if k >= 0 and doc[k].lower_ in _DETERMINERS:
             k -= 1
-        return k >= 0 and doc[k].lower_ in self._locatives
+        if k < 0 or doc[k].lower_ not in self._locatives:
+            return False
+        if weak or doc[k].lower_ not in _WEAK_LOCATIVES:
+            return True
+        return k >= 1 and doc[k - 1].lower_ in _PLACE_NOUNS
 
     def _comma_pattern(self, doc: Doc, span: Span) -> bool:
         """ "X, Y" where the neighbour across the comma is a known container ("Paris, Texas", "Austin, TX")."""
@@ -437,6 +613,12 @@ def _is_common(span: Span, common: frozenset[str], lowercase_words: set[str]) ->
     return lower in common or (lower.endswith("ing") and lower[:-3] in common)
 
 
+def _ambiguous_acronym(span: Span, info: _NameInfo) -> bool:
+    """A bare two-letter acronym ("AP", "WA", "KY") that is no country's: it abbreviates too many things."""
+    letters = [c for c in span.text if c.isalpha()]
+    return len(letters) <= 2 and "." not in span.text and _is_acronym(span) and COUNTRY not in info.kinds
+
+
 def _is_acronym(span: Span) -> bool:
     """ "KBR", "U.S.", "HHS": all capitals, short."""
     letters = [c for c in span.text if c.isalpha()]
@@ -464,6 +646,89 @@ def _part_of_longer_person(doc: Doc, span: Span) -> bool:
     return any(
         ent.label_ in ("PERSON", "PER") and len(ent) > 1 and word in {t.text for t in ent} for ent in doc.ents
     )
+
+
+def _capitalised_only_by_position(doc: Doc, i: int, lowercase_words: set[str]) -> bool:
+    """A word at a sentence start whose capital says nothing (a lower-case word elsewhere in the text)."""
+    return _at_sentence_start(doc, i) and doc[i].lower_ in lowercase_words
+
+
+def _streets(doc: Doc, stop_words: frozenset[str]) -> list[Span]:
+    """Street names: up to three capitalised words or an ordinal ("E. 51st", "Martin Luther King"), then a
+    street designator ("Street", "Ave.", "Boulevard"). A capitalised word right after the designator makes it part
+    of a longer name ("Wall Street Journal", "Main Street Station"), which is left to the NER."""
+    found: list[Span] = []
+    n = len(doc)
+    for token in doc:
+        if token.lower_ in _SPLIT_DESIGNATORS:
+            if token.whitespace_ or token.i + 1 >= n or doc[token.i + 1].text != ".":
+                continue
+            after = token.i + 2  # the period is the abbreviation's
+        elif token.lower_ in _STREET_DESIGNATORS:
+            after = token.i + 1
+        else:
+            continue
+        if not token.text[:1].isupper() or token.i == 0:
+            continue
+        if after < n and _capitalised(doc[after]) and not _at_sentence_start(doc, after):
+            continue
+        start = token.i
+        while start > 0 and token.i - start < 3:
+            previous = doc[start - 1]
+            if _ORDINAL.match(previous.text) or (
+                _capitalised(previous)
+                and previous.lower_ not in stop_words
+                and previous.lower_.rstrip(".") not in _TITLES
+                and previous.lower_ not in _STREET_DESIGNATORS
+            ):
+                start -= 1
+            else:
+                break
+        if start < token.i:  # a compass word or ordinal is part of it: "E. Main Street", "W. 34th St."
+            found.append(doc[start:after])
+    return found
+
+
+def _party_prefixed(span: Span) -> bool:
+    """ "D-Pa.", "R-Charleston": a party letter, a hyphen, then the district."""
+    return (
+        len(span) >= 3 and span[0].text in _PARTY_PREFIXES and span[1].text == "-" and not span[0].whitespace_
+    )
+
+
+def _after_party_prefix(doc: Doc, start: int) -> bool:
+    return start >= 2 and doc[start - 1].text == "-" and doc[start - 2].text in _PARTY_PREFIXES
+
+
+def _dateline(doc: Doc, span: Span) -> bool:
+    """An all-capitals name opening a paragraph or sentence, then a dash or a comma: "ATLANTA -", "WINONA --"."""
+    letters = [c for c in span.text if c.isalpha()]
+    if len(letters) < 3 or not all(c.isupper() for c in letters) or not _at_sentence_start(doc, span.start):
+        return False
+    return span.end < len(doc) and doc[span.end].text in _DATELINE_MARKS
+
+
+def _modifies_people_or_institution(doc: Doc, end: int) -> bool:
+    """ "a Columbia woman", "Grovetown police", "the Avondale Mayor": the name modifies such a noun."""
+    if end >= len(doc):
+        return False
+    following = doc[end]
+    return following.lower_ in _MODIFIED_NOUNS and (
+        following.text.islower() or following.lower_ in ("police", "mayor")
+    )
+
+
+def _split_hyphens(span: Span) -> list[Span]:
+    """ "Russian-American" -> "Russian", "American" (hyphens written without spaces)."""
+    parts, start = [], span.start
+    for token in span:
+        if token.text in ("-", "–") and token.i > span.start and not token.doc[token.i - 1].whitespace_:
+            if token.i > start:
+                parts.append(span.doc[start : token.i])
+            start = token.i + 1
+    if start < span.end:
+        parts.append(span.doc[start : span.end])
+    return parts
 
 
 def _trim(span: Span) -> Span | None:

@@ -24,6 +24,7 @@ SOURCE_EMBEDDED = "embedded"  # a place inside a longer entity ("Paris" in "Pari
 SOURCE_DEMONYM = "demonym"  # "Turkish" -> Turkey
 SOURCE_GAZETTEER = "gazetteer"  # a capitalised n-gram the NER missed that the gazetteer knows
 SOURCE_GOLD = "gold"  # a span given by the caller (gold mode)
+SOURCE_STREET = "street"  # a street, road or avenue name ("Main Street", "E. 51st St.")
 
 
 @dataclass
@@ -143,6 +144,7 @@ __all__ = [
     "SOURCE_GOLD",
     "SOURCE_NER",
     "SOURCE_RELABELED",
+    "SOURCE_STREET",
     "GeoparsedDoc",
     "Mention",
     "ScoredCandidate",

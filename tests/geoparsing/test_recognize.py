@@ -39,12 +39,9 @@ def test_demonyms_are_mentions(recognizer):
 
 
 def test_person_or_org_labels_are_not_trusted(recognizer):
-    found = [
-        t
-        for t, _ in _found(
-            recognizer, "Flooding hit Montpellier on Monday, while Tamil Nadu braced for a cyclone."
-        )
-    ]
+    # spaCy's md model labels both ORG here (the small one called Montpellier PERSON).
+    text = "Flooding hit the centre of Montpellier on Monday, while Tamil Nadu braced for a cyclone."
+    found = [t for t, _ in _found(recognizer, text)]
     assert "Montpellier" in found and "Tamil Nadu" in found
 
 
