@@ -1,9 +1,14 @@
-"""Resolver examples -> token ids for SFT, with the loss on the answer letter only.
+"""Resolver examples -> token ids for SFT, with the loss on what the resolver scores only.
 
-Each example (from `data_builders.geotext.distant`) becomes the exact prompt the geoparser's `LLMResolver` scores
-(`prompt_messages` through the tokenizer's chat template, generation prompt included) followed by one token: the
-answer's option letter, encoded as the resolver reads it. `completion_mask` marks that token alone, so training
-raises the log-likelihood the resolver compares, and nothing else.
+Each example (from `data_builders.geotext.distant`) becomes exactly what the geoparser's `LLMResolver` scores, in
+either of its scorings:
+
+- `option-text`: the cloze prefix (`cloze_prefix`: the context, then "In this text, X is the place:") followed by
+  the answer's place ("Paris, Texas, United States"); `completion_mask` marks the place's tokens.
+- `letter`: the chat prompt with the lettered options (`prompt_messages`, generation prompt included) followed by
+  the answer's letter, encoded as the resolver reads it; `completion_mask` marks that one token.
+
+So training raises the log-likelihood the resolver compares, and nothing else.
 """
 
 from __future__ import annotations
@@ -12,7 +17,14 @@ from collections import Counter
 from typing import Any
 
 from georeset.errors import BadInputError
-from modeling.geoparsing.resolve_llm import OPTION_LABELS, LLMQuestion, prompt_messages
+from modeling.geoparsing.resolve_llm import (
+    DEFAULT_SCORING,
+    OPTION_LABELS,
+    SCORINGS,
+    LLMQuestion,
+    cloze_ids,
+    prompt_messages,
+)
 
 REQUIRED_COLUMNS = ("context", "mention", "options", "answer")
 
@@ -89,10 +101,17 @@ def letter_ids(tokenizer) -> list[int]:
     return [tokenizer.encode(label, add_special_tokens=False)[0] for label in OPTION_LABELS]
 
 
-def tokenize_example(example: dict[str, Any], tokenizer, letters: list[int]) -> dict[str, list[int]]:
-    """`input_ids` = prompt + answer letter; `completion_mask` = 1 on the letter only."""
+def tokenize_example(
+    example: dict[str, Any], tokenizer, letters: list[int], scoring: str = DEFAULT_SCORING
+) -> dict[str, list[int]]:
+    """`input_ids` = prompt + answer (the place, or the letter); `completion_mask` = 1 on the answer only."""
+    question = question_of(example)
+    if scoring == "option-text":
+        prefix, places = cloze_ids(tokenizer, question)
+        answer = places[int(example["answer"])]
+        return {"input_ids": [*prefix, *answer], "completion_mask": [0] * len(prefix) + [1] * len(answer)}
     prompt = tokenizer.apply_chat_template(
-        prompt_messages(question_of(example)), tokenize=False, add_generation_prompt=True
+        prompt_messages(question), tokenize=False, add_generation_prompt=True
     )
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     return {
@@ -101,16 +120,24 @@ def tokenize_example(example: dict[str, Any], tokenizer, letters: list[int]) -> 
     }
 
 
-def tokenize_dataset(dataset, tokenizer, max_length: int, num_proc: int | None = None):
-    """Tokenize a split; examples longer than `max_length` are dropped (truncation would cut the answer off).
+def tokenize_dataset(
+    dataset, tokenizer, max_length: int, num_proc: int | None = None, scoring: str = DEFAULT_SCORING
+):
+    """Tokenize a split for `scoring`; examples longer than `max_length` are dropped (truncation would cut the
+    answer off).
 
     Returns:
         `(dataset, n_dropped)`.
+
+    Raises:
+        BadInputError: an unknown scoring.
     """
+    if scoring not in SCORINGS:
+        raise BadInputError(f"--scoring {scoring!r}: expected one of {', '.join(SCORINGS)}")
     letters = letter_ids(tokenizer)
     tokenized = dataset.map(
         tokenize_example,
-        fn_kwargs={"tokenizer": tokenizer, "letters": letters},
+        fn_kwargs={"tokenizer": tokenizer, "letters": letters, "scoring": scoring},
         remove_columns=dataset.column_names,
         num_proc=num_proc,
         desc="tokenize",

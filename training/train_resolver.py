@@ -9,8 +9,9 @@ Arguments are those of TRL's `SFTConfig` (`--output_dir`, `--max_steps`, `--num_
 `--lora_dropout`, `--lora_target_modules`) and `ResolverArguments` below; `--config FILE.yaml` holds any of them.
 `--resume_from_checkpoint last` resumes from the newest checkpoint in `--output_dir`.
 
-The data (from `georeset geotext distant`) are the geoparser's own questions, so the prompt is built by the same
-function the resolver uses and the loss falls on the answer letter alone. `--max_train_examples N` takes the
+The data (from `georeset geotext distant`) are the geoparser's own questions, so the input is built by the same
+functions the resolver uses and the loss falls on what it scores alone (`--scoring`: the answer's place after the
+text, or the answer's letter). `--max_train_examples N` takes the
 questions like those the geoparser sends to its LLM first (ranker margin below `--eval_max_margin`, or several
 places of one name). The same script runs on one CPU, two CPU processes or many GPUs, unchanged (see
 `training/configs/`; `--torch_threads` bounds the CPU threads of a process on a shared machine).
@@ -87,6 +88,14 @@ class ResolverArguments:
     torch_threads: int | None = field(
         default=None, metadata={"help": "torch CPU threads (default torch's choice: all cores)"}
     )
+    scoring: str = field(
+        default="option-text",
+        metadata={
+            "help": "what the resolver scores: `option-text` (each option's place as the continuation of the "
+            "text; small models do well) or `letter` (the option letter in a chat prompt); written to "
+            "resolver_config.json so the geoparser scores the same way"
+        },
+    )
     lora_last_layers: int | None = field(
         default=None,
         metadata={
@@ -149,17 +158,21 @@ def parse_arguments(argv: list[str] | None = None):
     return script_args, training_args, model_args
 
 
-def score_questions(model, tokenizer, dataset, batch_size: int) -> list[list[float]]:
-    """The resolver's option log-likelihoods for every example of a dataset."""
+def score_questions(
+    model, tokenizer, dataset, batch_size: int, scoring: str = "option-text"
+) -> list[list[float]]:
+    """The resolver's option scores (log-likelihoods) for every example of a dataset."""
     from modeling.geoparsing.resolve_llm import LLMResolver
     from training.resolver_data import question_of
 
-    resolver = LLMResolver.from_loaded(model, tokenizer, batch_size=batch_size, max_options=10, llm_weight=-1)
+    resolver = LLMResolver.from_loaded(
+        model, tokenizer, batch_size=batch_size, max_options=10, llm_weight=-1, scoring=scoring
+    )
     return resolver.score([question_of(row) for row in dataset])
 
 
 def accuracy_by_kind(dataset, scores: list[list[float]]) -> dict[str, float]:
-    """Accuracy of the LLM's choice alone (argmax over option letters) overall and per example kind."""
+    """Accuracy of the LLM's choice alone (argmax over its option scores) overall and per example kind."""
     from collections import defaultdict
 
     hits: dict[str, list[bool]] = defaultdict(list)
@@ -170,10 +183,12 @@ def accuracy_by_kind(dataset, scores: list[list[float]]) -> dict[str, float]:
     return {kind: round(sum(v) / len(v), 4) for kind, v in sorted(hits.items())}
 
 
-def score_accuracy(model, tokenizer, dataset, batch_size: int) -> dict[str, float]:
-    """Accuracy of the resolver's choice (argmax over option letters) overall and per example kind."""
+def score_accuracy(
+    model, tokenizer, dataset, batch_size: int, scoring: str = "option-text"
+) -> dict[str, float]:
+    """Accuracy of the resolver's choice (argmax over the option scores) overall and per example kind."""
     rows = list(dataset)
-    return accuracy_by_kind(rows, score_questions(model, tokenizer, rows, batch_size))
+    return accuracy_by_kind(rows, score_questions(model, tokenizer, rows, batch_size, scoring))
 
 
 def fit_llm_weight(
@@ -285,7 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         ) from err
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    train_tokens, dropped = tokenize_dataset(train, tokenizer, training_args.max_length)
+    train_tokens, dropped = tokenize_dataset(
+        train, tokenizer, training_args.max_length, scoring=script_args.scoring
+    )
     if len(train_tokens) == 0:
         raise BadInputError(f"--dataset {script_args.dataset}: every example is longer than --max_length")
     dtype = torch.bfloat16 if training_args.bf16 else torch.float32
@@ -335,8 +352,12 @@ def main(argv: list[str] | None = None) -> int:
         n_scored = len(evaluation)
         rows = list(evaluation)
         with peft_model.disable_adapter():
-            base_scores = score_questions(peft_model, tokenizer, rows, script_args.eval_batch_size)
-        tuned_scores = score_questions(peft_model, tokenizer, rows, script_args.eval_batch_size)
+            base_scores = score_questions(
+                peft_model, tokenizer, rows, script_args.eval_batch_size, script_args.scoring
+            )
+        tuned_scores = score_questions(
+            peft_model, tokenizer, rows, script_args.eval_batch_size, script_args.scoring
+        )
         before, after = accuracy_by_kind(rows, base_scores), accuracy_by_kind(rows, tuned_scores)
         metrics = {f"base {k}": v for k, v in before.items()} | {f"LoRA {k}": v for k, v in after.items()}
         if "option_probs" in rows[0]:
@@ -355,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             config = {
                 "llm_weight": llm_weight,
+                "scoring": script_args.scoring,
                 "fitted_on": f"{n_scored} {script_args.eval_split} questions of {script_args.dataset}"
                 + (
                     f" with ranker margin < {script_args.eval_max_margin}"

@@ -1,11 +1,18 @@
-"""LLM disambiguation: a causal LM chooses among a mention's top candidates by scoring option labels.
+"""LLM disambiguation: a causal LM chooses among a mention's top candidates by scoring each option.
 
-The prompt (through the model's chat template) holds the text around the mention, with the mention marked, after
-the document's opening (headline, dateline, "X is a town in Y County, Z"), and a lettered list of candidates
-written as texts write places ("Paris, Lamar County, Texas, United States (city/town, pop. 25k)"). The prompt is
-kept short (~240 tokens): on a CPU its length is what training and inference pay for. The model's next-token
-distribution after the assistant turn starts gives the log-likelihood of each letter; the letters are scored,
-never generated and parsed, so the answer is always one of the options and its scores are comparable.
+Each question holds the text around the mention, after the document's opening (headline, dateline, "X is a town
+in Y County, Z"), and the candidates written as texts write places ("Paris, Lamar County, Texas, United States").
+The context is kept short (~200 tokens): on a CPU its length is what training and inference pay for. Options are
+scored, never generated and parsed, so the answer is always one of them and the scores are comparable. Two ways:
+
+- `option-text` (the default): the text, then "In this text, Paris is the place:", and each option's place
+  ("Paris, Lamar County, Texas, United States") scored by its mean token log-likelihood as the continuation (a
+  cloze). Small models are good at this: it asks whether the text makes "Texas" likely, which they learned in
+  pre-training. The text runs once; its key/value cache is shared by the options.
+- `letter`: a lettered list of the options (with their type, population and the ranker's cues) in a chat prompt,
+  scored by the log-likelihood of each letter as the answer. Models of a few hundred million parameters bind
+  letters to options poorly (near chance untuned on the distant validation questions); kept for adapters trained
+  that way and for larger models.
 
 The LLM does not overrule the ranker outright: `combine_scores` multiplies the ranker's probabilities of the
 options by the LLM's raised to a weight (a product of experts). `train_resolver.py` fits the weight of a tuned
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +49,10 @@ DEFAULT_LLM_WEIGHT = 1.0
 product of experts); `train_resolver.py` fits the weight of a tuned adapter on its distant validation split."""
 """Characters of text on each side of the mention: the cues (a state named, a nearby town) are usually close, and
 prompt length is what a CPU pays for, in training and at inference."""
+SCORINGS = ("option-text", "letter")
+DEFAULT_SCORING = "option-text"
+CLOZE_CUE = "In this text, {mention} is the place:"
+"""What follows the context in `option-text` scoring; each option's place is scored as its continuation."""
 DEFAULT_MAX_OPTIONS = 4
 """Options offered: on the benchmark corpora the right place is below the ranker's 4th candidate in under 2% of the
 mentions sent to the LLM, and every option costs ~15 tokens."""
@@ -199,6 +211,28 @@ def prompt_messages(question: LLMQuestion) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+def option_place(option: str) -> str:
+    """The place of an option line, without its parenthesised details: "Paris, Texas, United States"."""
+    return re.sub(r"\s*\([^()]*\)\s*$", "", option).strip() or option
+
+
+def cloze_prefix(question: LLMQuestion) -> str:
+    """The text an option's place is scored after in `option-text` scoring (the mention's marks removed: the cue
+    line names it)."""
+    context = question.context.replace(f"[[{question.mention}]]", question.mention)
+    return f"{context}\n\n" + CLOZE_CUE.format(mention=question.mention)
+
+
+def cloze_ids(tokenizer, question: LLMQuestion) -> tuple[list[int], list[list[int]]]:
+    """Token ids of the cloze prefix and of each option's place as its continuation (a leading space)."""
+    prefix = tokenizer(cloze_prefix(question), add_special_tokens=False)["input_ids"]
+    options = [
+        tokenizer(" " + option_place(option), add_special_tokens=False)["input_ids"]
+        for option in question.options
+    ]
+    return prefix, options
+
+
 class LLMResolver:
     """Score candidate options with a causal LM.
 
@@ -211,6 +245,9 @@ class LLMResolver:
         llm_weight: how much the LLM's opinion counts against the ranker's (`combine_scores`); None reads the
             weight fitted for the adapter (its `resolver_config.json`), else `DEFAULT_LLM_WEIGHT`. A negative
             value means the LLM alone decides.
+        scoring: `option-text` or `letter` (see the module docstring); None reads the adapter's
+            `resolver_config.json` (adapters written before it named one were trained on letters), else
+            `DEFAULT_SCORING`.
     """
 
     def __init__(
@@ -222,6 +259,7 @@ class LLMResolver:
         max_options: int = DEFAULT_MAX_OPTIONS,
         device: str | None = None,
         llm_weight: float | None = None,
+        scoring: str | None = None,
     ) -> None:
         if not 2 <= max_options <= len(OPTION_LABELS):
             raise ValueError(f"max_options must be between 2 and {len(OPTION_LABELS)}, got {max_options}")
@@ -230,9 +268,18 @@ class LLMResolver:
         self.batch_size = batch_size
         self.max_options = max_options
         self.device = device
+        config = (
+            read_resolver_config(adapter) or read_resolver_config(self.model_name)
+            if llm_weight is None or scoring is None
+            else {}
+        )
         if llm_weight is None:
-            config = read_resolver_config(adapter) or read_resolver_config(self.model_name)
             llm_weight = float(config.get("llm_weight", DEFAULT_LLM_WEIGHT))
+        if scoring is None:
+            scoring = config.get("scoring", "letter" if config else DEFAULT_SCORING)
+        if scoring not in SCORINGS:
+            raise BadInputError(f"resolver scoring {scoring!r}: expected one of {', '.join(SCORINGS)}")
+        self.scoring = scoring
         self.llm_weight: float | None = None if llm_weight < 0 else llm_weight
         self._model = None
         self._tokenizer = None
@@ -282,7 +329,8 @@ class LLMResolver:
         return combine_scores(ranker_probabilities, llm_logprobs, self.llm_weight)
 
     def score(self, questions: Sequence[LLMQuestion]) -> list[list[float]]:
-        """Log-likelihood of each option's label as the answer, per question (natural log, over the vocabulary)."""
+        """A log-likelihood score per option, per question: of its place as the continuation (mean per token) in
+        `option-text` scoring, of its letter as the answer in `letter` scoring (natural log)."""
         import torch
 
         for question in questions:
@@ -293,6 +341,8 @@ class LLMResolver:
         if not questions:
             return []
         self._load()
+        if self.scoring == "option-text":
+            return [self._score_places(question) for question in questions]
         results: list[list[float]] = []
         for first in range(0, len(questions), self.batch_size):
             batch = questions[first : first + self.batch_size]
@@ -307,9 +357,43 @@ class LLMResolver:
                 results.append([float(row[i]) for i in ids])
         return results
 
+    def _score_places(self, question: LLMQuestion) -> list[float]:
+        """Mean token log-likelihood of each option's place after the cloze prefix; the prefix runs once and its
+        cache is repeated for the options (right-padded: padding comes after the tokens it could disturb)."""
+        import torch
+        from transformers.cache_utils import DynamicCache
+
+        prefix, options = cloze_ids(self._tokenizer, question)
+        device = self._model.device
+        width = max(len(ids) for ids in options)
+        pad = self._tokenizer.pad_token_id or 0
+        padded = torch.full((len(options), width), pad, dtype=torch.long, device=device)
+        mask = torch.zeros((len(options), width), dtype=torch.float32, device=device)
+        for row, ids in enumerate(options):
+            padded[row, : len(ids)] = torch.tensor(ids, device=device)
+            mask[row, : len(ids)] = 1.0
+        with torch.inference_mode():
+            out = self._model(input_ids=torch.tensor([prefix], device=device), use_cache=True)
+            total = torch.log_softmax(out.logits[0, -1].float(), dim=-1)[padded[:, 0]]
+            if width > 1:
+                layers = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+                cache = DynamicCache(
+                    ddp_cache_data=[
+                        (k.repeat_interleave(len(options), 0), v.repeat_interleave(len(options), 0))
+                        for k, v in layers
+                    ]
+                )
+                logits = self._model(input_ids=padded[:, :-1], past_key_values=cache, use_cache=False).logits
+                rest = torch.log_softmax(logits.float(), dim=-1).gather(-1, padded[:, 1:, None])[..., 0]
+                total = total + (rest * mask[:, 1:]).sum(1)
+        return (total / mask.sum(1)).tolist()
+
 
 __all__ = [
+    "CLOZE_CUE",
+    "DEFAULT_SCORING",
     "OPTION_LABELS",
+    "SCORINGS",
     "SYSTEM_PROMPT",
     "CONTEXT_WIDTH",
     "CUE_THRESHOLD",
@@ -320,9 +404,12 @@ __all__ = [
     "TYPE_WORDS",
     "LLMQuestion",
     "LLMResolver",
+    "cloze_ids",
+    "cloze_prefix",
     "combine_scores",
     "context_window",
     "describe_candidate",
+    "option_place",
     "prompt_messages",
     "ranker_cues",
     "read_resolver_config",

@@ -13,9 +13,12 @@ from modeling.geoparsing.resolve_llm import (
     DEFAULT_LLM_WEIGHT,
     RESOLVER_CONFIG_FILE,
     LLMQuestion,
+    cloze_ids,
+    cloze_prefix,
     combine_scores,
     context_window,
     describe_candidate,
+    option_place,
     ranker_cues,
     short_population,
 )
@@ -89,6 +92,30 @@ def test_resolver_weight_comes_from_the_adapter_config(tmp_path):
         LLMResolver(adapter=adapter)
 
 
+def test_scoring_comes_from_the_adapter_config(tmp_path):
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    assert LLMResolver().scoring == "option-text"  # the untuned model: places as continuations
+    (adapter / RESOLVER_CONFIG_FILE).write_text(json.dumps({"llm_weight": 0.5}))
+    assert (
+        LLMResolver(adapter=adapter).scoring == "letter"
+    )  # adapters from before the field were letter-trained
+    (adapter / RESOLVER_CONFIG_FILE).write_text(json.dumps({"llm_weight": 0.5, "scoring": "option-text"}))
+    assert LLMResolver(adapter=adapter).scoring == "option-text"
+    assert LLMResolver(adapter=adapter, scoring="letter").scoring == "letter"
+    with pytest.raises(BadInputError, match="resolver scoring 'words'"):
+        LLMResolver(scoring="words")
+
+
+def test_option_place_and_cloze_prefix():
+    assert option_place("Paris, Texas, United States (city/town, pop. 25k; country in text)") == (
+        "Paris, Texas, United States"
+    )
+    assert option_place("Nile") == "Nile"
+    question = LLMQuestion("Rain in [[Paris]] today.", "Paris", ["Paris, France (city/town)"])
+    assert cloze_prefix(question) == "Rain in Paris today.\n\nIn this text, Paris is the place:"
+
+
 def test_option_count_is_checked():
     with pytest.raises(ValueError, match="max_options"):
         LLMResolver(max_options=1)
@@ -96,7 +123,7 @@ def test_option_count_is_checked():
 
 @pytest.fixture(scope="module")
 def resolver():
-    return LLMResolver(batch_size=4)
+    return LLMResolver(batch_size=4, scoring="letter")
 
 
 @pytest.mark.slow
@@ -124,6 +151,32 @@ def test_scores_are_log_likelihoods_and_batching_is_consistent(resolver):
     single = resolver.score(questions[1:])[0]
     assert single == pytest.approx(batched[1], abs=1e-3)
     assert resolver.score([]) == []
+
+
+@pytest.mark.slow
+def test_option_text_scores_are_mean_place_loglikelihoods(resolver):
+    """The cached-prefix scoring equals full forward passes, and the text's evidence decides."""
+    import torch
+
+    cloze = LLMResolver.from_loaded(resolver.model, resolver._tokenizer, scoring="option-text", llm_weight=-1)
+    question = LLMQuestion(
+        "[[Springfield]] is the capital of the U.S. state of Illinois and the county seat of Sangamon County.",
+        "Springfield",
+        [
+            "Springfield, Missouri, United States (city/town, pop. 169k)",
+            "Springfield, Illinois, United States (city/town, pop. 116k)",
+            "Springfield, Massachusetts, United States (city/town)",
+        ],
+    )
+    scores = cloze.score([question])[0]
+    prefix, places = cloze_ids(resolver._tokenizer, question)
+    for score, place in zip(scores, places, strict=True):
+        ids = torch.tensor([prefix + place])
+        with torch.inference_mode():
+            logp = torch.log_softmax(resolver.model(input_ids=ids).logits[0, :-1].float(), -1)
+        expected = logp[torch.arange(ids.shape[1] - 1), ids[0, 1:]][-len(place) :].mean().item()
+        assert score == pytest.approx(expected, abs=1e-4)
+    assert max(range(3), key=scores.__getitem__) == 1  # the state the text names
 
 
 @pytest.mark.slow

@@ -54,6 +54,28 @@ def test_train_saves_adapter_card_and_metrics(tmp_path, tiny_model, examples_dir
     assert "library_name: peft" in card and "Geoparser(resolver=" in card and "| LoRA all |" in card
     config = json.loads((out / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == str(tiny_model)  # not the embedded model: kept as given
+    resolver_config = json.loads((out / "resolver_config.json").read_text())
+    assert resolver_config["scoring"] == "option-text" and "llm_weight" in resolver_config
+
+
+def test_examples_tokenize_for_either_scoring(tiny_model):
+    from transformers import AutoTokenizer
+
+    from modeling.geoparsing.resolve_llm import option_place
+    from training.resolver_data import letter_ids, tokenize_example
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    example = make_examples(4)[1]
+    letters = letter_ids(tokenizer)
+    cloze = tokenize_example(example, tokenizer, letters, scoring="option-text")
+    answer = [t for t, m in zip(cloze["input_ids"], cloze["completion_mask"], strict=True) if m]
+    place = option_place(example["options"][example["answer"]])
+    assert tokenizer.decode(answer).strip() == place  # the loss is on the answer's place, nothing else
+    assert cloze["completion_mask"][-len(answer) :] == [1] * len(answer) and sum(
+        cloze["completion_mask"]
+    ) == len(answer)
+    letter = tokenize_example(example, tokenizer, letters, scoring="letter")
+    assert letter["input_ids"][-1] == letters[example["answer"]] and sum(letter["completion_mask"]) == 1
 
 
 def test_resume_from_last_checkpoint(tmp_path, tiny_model, examples_dir):

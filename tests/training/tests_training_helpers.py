@@ -56,9 +56,9 @@ def make_examples(n: int, seed: int = 0, *, answers: list[int] | None = None) ->
     """Resolver examples in the `georeset geotext distant` layout (answers spread over the letters)."""
     rng = random.Random(seed)
     places = [
-        "Paris (settlement; Texas, United States)",
-        "Paris (settlement; France)",
-        "Paris (admin1; Ontario)",
+        "Paris, Texas, United States (city/town, pop. 25k)",
+        "Paris, France (city/town, pop. 2.1M)",
+        "Paris, Ontario, Canada (city/town, pop. 12k)",
     ]
     rows = []
     for i in range(n):
@@ -77,6 +77,7 @@ def make_examples(n: int, seed: int = 0, *, answers: list[int] | None = None) ->
                 "context": f"Flooding hit [[Paris]], {'Texas' if i % 2 == 0 else 'France'} on day {i}.",
                 "options": options,
                 "option_ids": ["e0", "e1", "e2"],
+                "option_probs": [0.4, 0.35, 0.25],
                 "answer": answer,
                 "ranker_top": False,
                 "ranker_margin": 0.1,
