@@ -145,6 +145,7 @@ class DataReport:
     routes: list[SensorRoute] = field(default_factory=list)
     tasks: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
+    balanced: dict[str, int] | None = None  # rows per task/class after `balance_classes`
 
 
 def _canonical_bands(bands: Sequence[str], data_sensor: str, encoder_sensor: str) -> tuple[str, ...]:
@@ -192,6 +193,7 @@ def prepare_dataset(
     max_samples: int | None = None,
     max_length: int | None = None,
     on_missing_bands: str = "error",
+    balance_classes: bool = False,
     seed: int = 0,
 ):
     """Filter and check a loaded split; returns `(dataset, routes by (sensor, bands), DataReport)`.
@@ -205,7 +207,9 @@ def prepare_dataset(
         max_samples: keep at most N rows (a seeded random choice, the same on every process).
         max_length: drop rows whose prompt + answer is longer than this many tokens (counted in the report).
         on_missing_bands: "error" refuses rows the encoder cannot read; "skip" drops and counts them.
-        seed: for `max_samples`.
+        balance_classes: resample the rows (seeded, with replacement, same total) so that within each task every
+            dominant class (a row's first label) gets the same share; see `balanced_indices`.
+        seed: for `max_samples` and `balance_classes`.
 
     Raises:
         BadInputError: missing columns, malformed conversations, unreadable bands (with "error"), or nothing
@@ -238,12 +242,12 @@ def prepare_dataset(
     light = dataset.select_columns(
         [
             c
-            for c in ("id", "sensor", "band_names", "messages", "task", "language")
+            for c in ("id", "sensor", "band_names", "messages", "task", "language", "labels")
             if c in dataset.column_names
         ]
     )
     groups: Counter = Counter()
-    keys, lengths, labels = [], [], []
+    keys, lengths, labels, classes = [], [], [], []
     for index, row in enumerate(light):
         name = row.get("id", f"row {index}")
         try:
@@ -255,6 +259,7 @@ def prepare_dataset(
         keys.append(key)
         lengths.append(conversation_tokens(processor, image_conversation(row["messages"])))
         labels.append((row.get("task", ""), row.get("language", "")))
+        classes.append((row.get("task", ""), (row.get("labels") or [""])[0]))
     routes = route_sensors(groups, encoder_sensors)
     report.routes = routes
     unreadable = {(r.data_sensor, r.data_bands): r for r in routes if r.encoder_sensor is None}
@@ -285,11 +290,38 @@ def prepare_dataset(
             f"--dataset {source}: no row left to train on ({report.rows_unreadable} unreadable by the encoder, "
             f"{report.rows_too_long} longer than --max_length {max_length})"
         )
-    if len(keep_rows) < len(dataset):
+    if balance_classes:
+        chosen = balanced_indices([classes[i] for i in keep_rows], seed)
+        report.balanced = dict(
+            sorted(Counter(f"{classes[keep_rows[i]][0]}/{classes[keep_rows[i]][1]}" for i in chosen).items())
+        )
+        keep_rows = [keep_rows[i] for i in chosen]
+    if len(keep_rows) < len(dataset) or balance_classes:
         dataset = dataset.select(keep_rows).flatten_indices()
     report.rows_used = len(dataset)
     route_map = {(r.data_sensor, r.data_bands): r for r in routes if r.encoder_sensor is not None}
     return dataset.with_format("numpy", columns=["pixels"], output_all_columns=True), route_map, report
+
+
+def balanced_indices(keys: Sequence[tuple[str, str]], seed: int = 0) -> list[int]:
+    """Indices that resample rows so each `(task, class)` key gets an equal share of its task's rows.
+
+    Each task keeps its number of rows; within it, rows are drawn with replacement with weight 1 / (rows of their
+    class), so a class of 20 rows weighs as much as one of 600 (the eo-learn scene is three quarters forest).
+    Seeded; the order is shuffled.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    counts = Counter(keys)
+    chosen: list[int] = []
+    for task in sorted({task for task, _ in keys}):
+        members = np.array([i for i, key in enumerate(keys) if key[0] == task])
+        weights = np.array([1.0 / counts[keys[i]] for i in members])
+        chosen.extend(
+            rng.choice(members, size=len(members), replace=True, p=weights / weights.sum()).tolist()
+        )
+    return [chosen[i] for i in rng.permutation(len(chosen))]
 
 
 def conversation_tokens(processor, conversation: list[dict], add_generation_prompt: bool = False) -> int:
@@ -306,14 +338,56 @@ class GeoLlavaCollator:
     and up to its end, so the labels cover the answer and the chat template's end-of-turn token (the model learns
     to stop) and nothing of the prompts, system text or image tokens. Sequences are right-padded.
 
+    RGB views (`rgb_view_fraction`): that share of the Sentinel-2 rows reach the encoder as an 8-bit true-colour
+    rendering of B04, B03, B02 (`true_colour_8bit`, gain `TRUE_COLOUR_GAIN` x 2^u, u uniform in [-0.5, 0.5]:
+    renderings differ in brightness), processed exactly as RGB input is at inference (`input_sensor="rgb"`,
+    the other bands filled with their means), so the model learns from the bands a user may give. Which rows,
+    and their gain, follow from the row id: the same row always gets the same view (resume stays exact).
+
     Args:
         processor: the model's `GeoLlavaProcessor`.
         routes: `(sensor, band_names) -> SensorRoute` from `prepare_dataset`.
+        rgb_view_fraction: share of the rows with B04, B03 and B02 shown as true-colour RGB (0: none).
     """
 
-    def __init__(self, processor, routes: dict[tuple[str, tuple[str, ...]], SensorRoute]):
+    def __init__(
+        self,
+        processor,
+        routes: dict[tuple[str, tuple[str, ...]], SensorRoute],
+        rgb_view_fraction: float = 0.0,
+    ):
+        if not 0.0 <= rgb_view_fraction <= 1.0:
+            raise BadInputError(f"--rgb_view_fraction must lie in [0, 1], got {rgb_view_fraction}")
         self.processor = processor
         self.routes = routes
+        self.rgb_view_fraction = rgb_view_fraction
+
+    def rgb_view_gain(self, row_id: str) -> float | None:
+        """The true-colour gain of this row's RGB view, or None when the row keeps its bands."""
+        import hashlib
+
+        from modeling.geollava.image_processing_geollava import TRUE_COLOUR_GAIN
+
+        digest = hashlib.sha256(str(row_id).encode()).digest()
+        draw, spread = (int.from_bytes(digest[i : i + 4], "little") / 2**32 for i in (0, 4))
+        if draw >= self.rgb_view_fraction:
+            return None
+        return TRUE_COLOUR_GAIN * 2.0 ** (spread - 0.5)
+
+    def rgb_view(self, bands: dict, gain: float):
+        """`pixel_values[0]` of the true-colour rendering, processed as RGB input is at inference."""
+        from modeling.geollava.image_processing_geollava import TRUE_COLOUR_BANDS, true_colour_8bit
+
+        image_processor = self.processor.image_processor
+        out = image_processor(
+            true_colour_8bit(bands, gain),
+            sensor=image_processor.sensor_names[0],
+            input_bands=list(TRUE_COLOUR_BANDS),
+            channels_first=True,
+            input_sensor="rgb",
+            fill_missing_bands=True,
+        )
+        return out["pixel_values"][0]
 
     def answer_spans(self, conversation: list[dict]) -> list[tuple[int, int]]:
         """`(start, end)` token positions of each assistant answer in the rendered conversation."""
@@ -330,20 +404,28 @@ class GeoLlavaCollator:
 
         from modeling.geollava import IGNORE_INDEX
 
-        texts, spans, images = [], [], []
-        for row in rows:
+        texts, spans, images, views = [], [], [], {}
+        main_sensor = self.processor.image_processor.sensor_names[0]
+        for index, row in enumerate(rows):
             conversation = image_conversation(row["messages"])
             texts.append(self.processor.apply_chat_template(conversation))
             spans.append(self.answer_spans(conversation))
             route = self.routes[(str(row["sensor"]), tuple(str(b) for b in row["band_names"]))]
             pixels = np.asarray(row["pixels"], dtype=np.float32)
-            images.append({route.encoder_sensor: dict(zip(route.band_names, pixels, strict=True))})
+            bands = dict(zip(route.band_names, pixels, strict=True))
+            images.append({route.encoder_sensor: bands})
+            if self.rgb_view_fraction and route.encoder_sensor == main_sensor and str(row["sensor"]) != "rgb":
+                gain = self.rgb_view_gain(row.get("id", texts[-1]))
+                if gain is not None and {"B04", "B03", "B02"} <= set(bands):
+                    views[index] = self.rgb_view(bands, gain)
         tokenizer = self.processor.tokenizer
         side, tokenizer.padding_side = tokenizer.padding_side, "right"
         try:
             batch = self.processor(text=texts, images=images, padding=True, input_scale="physical")
         finally:
             tokenizer.padding_side = side
+        for index, view in views.items():  # one sensor image per row: pixel row `index` is this row's image
+            batch["pixel_values"][index] = view.to(batch["pixel_values"].dtype)
         labels = torch.full_like(batch["input_ids"], IGNORE_INDEX)
         for index, row_spans in enumerate(spans):
             for start, end in row_spans:
@@ -356,6 +438,7 @@ class GeoLlavaCollator:
 
 __all__ = [
     "TRAINING_COLUMNS",
+    "balanced_indices",
     "DataReport",
     "GeoLlavaCollator",
     "SensorRoute",

@@ -306,6 +306,7 @@ def _write(
 
 
 DEFAULT_GEOTEXT = ("factbook",)
+CLASSIFICATION_WINDOW = 16
 
 
 def default_sources() -> list[str]:
@@ -315,7 +316,12 @@ def default_sources() -> list[str]:
     sources = ["bigearthnet"]
     shared = shared_data_dir()
     if shared is not None and (shared / "sentinel2" / "eolearn-slovenia").is_dir():
-        sources.append(f"eolearn:{shared / 'sentinel2' / 'eolearn-slovenia'}")
+        scenes = shared / "sentinel2" / "eolearn-slovenia"
+        sources.append(f"eolearn:{scenes}")
+        # Closed-set classification windows of the same scenes (balanced by the trainer's --balance_classes) are
+        # one option away: f"eolearn:{scenes}?patch_size={CLASSIFICATION_WINDOW}&stride=8&tasks=classification".
+        # Not in the default: 60 demo steps on them did not make the EuroSAT zero-shot beat the majority class
+        # with a random encoder, and they crowd out the free-text tasks.
     return sources
 
 
@@ -337,12 +343,19 @@ def expand_source(spec: str, patch_size: int) -> list[str]:
 
 
 def read_sources(specs: Sequence[str], report, patch_size: int) -> Iterator[Patch]:
-    """Patches of every `--source`, in order. An eo-learn scene smaller than `patch_size` is read whole."""
+    """Patches of every `--source`, in order. An eo-learn scene smaller than `patch_size` is read whole.
+
+    A source may end in `tasks=a,b` (e.g. `eolearn:PATH?patch_size=16&stride=8&tasks=classification`): its
+    patches get only those tasks, and ids ending in `/a+b`.
+    """
+    from dataclasses import replace
+
     from data_builders.imagery.sources import parse_source, read_source
     from georeset.errors import BadInputError
 
     for spec in specs:
         for reader_spec in expand_source(spec, patch_size):
+            reader_spec, tasks = _pop_tasks_option(reader_spec)
             parse_source(reader_spec)  # a bad spec fails here, before any reading
             if reader_spec.startswith("eolearn"):
                 try:
@@ -351,9 +364,36 @@ def read_sources(specs: Sequence[str], report, patch_size: int) -> Iterator[Patc
                     if "smaller than the tile size" not in str(error):
                         raise
                     patches = read_source(reader_spec.split("?", 1)[0], report=report)
-                yield from patches
             else:
-                yield from read_source(reader_spec, report=report)
+                patches = read_source(reader_spec, report=report)
+            for patch in patches:
+                if tasks:
+                    # Its own id too: the same window may come from another spec of the same scenes.
+                    patch = replace(
+                        patch,
+                        id=f"{patch.id}/{'+'.join(tasks)}",
+                        extra={**patch.extra, "instruction_tasks": tasks},
+                    )
+                yield patch
+
+
+def _pop_tasks_option(spec: str) -> tuple[str, list[str]]:
+    """`kind:path?tasks=a,b&x=1` -> (`kind:path?x=1`, [a, b]): the builder's own option, not the reader's."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from data_builders.imagery.schema import TASKS
+    from georeset.errors import BadInputError
+
+    head, sep, query = spec.partition("?")
+    if not sep:
+        return spec, []
+    pairs = parse_qsl(query, keep_blank_values=True)
+    tasks = [t for key, value in pairs if key == "tasks" for t in value.split(",") if t]
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        raise BadInputError(f"source '{spec}': unknown tasks {unknown}; choose among {', '.join(TASKS)}")
+    rest = urlencode([(key, value) for key, value in pairs if key != "tasks"], safe=":/,")
+    return (f"{head}?{rest}" if rest else head), tasks
 
 
 def passage_index(specs: Sequence[str], index, report=None):
@@ -504,6 +544,7 @@ def push_instruction_dataset(
 
 __all__ = [
     "BUILD_REPORT",
+    "CLASSIFICATION_WINDOW",
     "DEFAULT_GEOTEXT",
     "EVAL_ONLY_PREFIXES",
     "SHARD_ROWS",

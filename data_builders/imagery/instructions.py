@@ -9,6 +9,7 @@ What each task needs:
 | land_cover | labels (multi-label aware; shares when a per-pixel label mask comes with them) | `Patch.labels` |
 | location | a footprint and a gazetteer | country, admin units, nearest town, natural features |
 | geotext | a footprint, a gazetteer and passages | `link.PassageIndex.passages_for`, quoted verbatim |
+| classification | a dominant class (>= half the labelled pixels, or a single label) of a known nomenclature | the closed-set prompt of zero-shot evaluation: the class among <= 10 of its nomenclature |
 
 So a patch without georeferencing gets only label tasks, a patch without labels only location tasks (and a
 place-only caption). Every example is a deterministic function of (seed, patch, task, language, n); its
@@ -62,6 +63,11 @@ NEAR_KM = (
     10.0  # captions say "near <place>" only within this distance; beyond, they give distance and direction
 )
 MAX_QUOTE_CHARS = 320
+# Classification examples: a class is the one right answer when it covers at least half of the labelled pixels;
+# the options list it among at most 10 classes of its nomenclature (a closed-set prompt of common size).
+DOMINANT_SHARE = 0.5
+MAX_OPTIONS = 10
+LABEL_TASKS = frozenset({"land_cover", "classification"})  # tasks made from labels alone, with no place links
 MAX_QUOTE_SENTENCES = 2
 
 
@@ -431,7 +437,9 @@ class InstructionBuilder:
             self.report.skipped[(source, "no labels and no georeferencing")] += 1
             return []
         links = None
-        if patch.georeferenced and self.gazetteer is not None:
+        only = patch.extra.get("instruction_tasks")
+        needs_places = not only or bool(set(only) - LABEL_TASKS)
+        if patch.georeferenced and self.gazetteer is not None and needs_places:
             links = link_footprint(
                 prepared.footprint_wkt, self.gazetteer, self.link_settings, languages=self.settings.languages
             )
@@ -458,7 +466,8 @@ class InstructionBuilder:
             for lang in self.settings.languages
         }
         rows = []
-        for task in self.settings.tasks:
+        # A source may restrict its patches to some tasks (`read_sources`' `tasks=` option).
+        for task in [t for t in self.settings.tasks if not only or t in only]:
             for lang in self.settings.languages:
                 made = self._task_rows(
                     task, lang, patch, patch_uid, prepared, links, passage_links, facts[lang]
@@ -503,15 +512,32 @@ class InstructionBuilder:
             )
             if absent:
                 fields["absent"] = absent[int(rng.integers(len(absent)))]
+        dominant = None  # the class phrase a closed-set question can take as its one right answer
         if prepared.label_fractions:
             main, share = max(prepared.label_fractions.items(), key=lambda item: (item[1], item[0]))
             main_phrase, _ = class_phrase(main, lang)
             if main_phrase is not None or lang == "en":
                 fields["main"] = main_phrase or main
                 fields["share"] = str(round(100 * share))
+                if main_phrase is not None and share >= DOMINANT_SHARE:
+                    dominant = main_phrase
         elif len(phrases) == 1:
             fields["main"] = phrases[0]
+            dominant = phrases[0] if nomenclature else None
+        if dominant is not None and nomenclature:
+            fields |= self._choice_fields(dominant, nomenclature, lang, rng)
         return fields, ""
+
+    @staticmethod
+    def _choice_fields(dominant: str, nomenclature: str, lang: str, rng) -> dict[str, str]:
+        """`main_option` and `options`: the dominant class among at most `MAX_OPTIONS` classes of its
+        nomenclature, in a seeded order (lower case, as the zero-shot evaluation lists class phrases)."""
+        index = 0 if lang == "en" else 1
+        others = sorted({v[index] for v in T.NOMENCLATURES[nomenclature].values()} - {dominant})
+        picked = [others[i] for i in rng.permutation(len(others))[: MAX_OPTIONS - 1]]
+        options = [dominant, *picked]
+        options = [options[i] for i in rng.permutation(len(options))]
+        return {"main_option": dominant, "options": T.OPTION_SEPARATOR.join(options)}
 
     def _place_fields(self, links: PlaceLinks | None, lang: str) -> tuple[dict, str]:
         if links is None:
@@ -597,6 +623,11 @@ class InstructionBuilder:
             elif task == "location":
                 fields |= place_fields
                 reason = place_reason
+            elif task == "classification":
+                fields |= label_fields
+                reason = label_reason or (
+                    "" if "main_option" in label_fields else "no dominant class of a known nomenclature"
+                )
             else:
                 reason = place_reason or ("" if passage_links else "no passage mentions the linked places")
                 if not reason:
@@ -614,7 +645,11 @@ class InstructionBuilder:
                 if n == 0:
                     self.report.missing[(task, "no template fits the available fields")] += 1
                 break
-            messages = []
+            messages = (
+                [{"role": "system", "content": _fill(chosen[0]["system"], fields)}]
+                if "system" in chosen[0]
+                else []
+            )
             for template in chosen:
                 messages.append({"role": "user", "content": _fill(template["user"], fields)})
                 messages.append({"role": "assistant", "content": _fill(template["assistant"], fields)})
@@ -737,6 +772,8 @@ def _fill(text: str, fields: Mapping[str, Any]) -> str:
 
 
 __all__ = [
+    "DOMINANT_SHARE",
+    "MAX_OPTIONS",
     "MAX_QUOTE_CHARS",
     "NEAR_KM",
     "NOMINAL_GSD_M",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datasets
 
-TASKS = ("caption", "land_cover", "location", "geotext")
+TASKS = ("caption", "land_cover", "location", "geotext", "classification")
 LANGUAGES = ("en", "fr")
 
 

@@ -508,12 +508,58 @@ GEOTEXT = {
     ],
 }
 
-TEMPLATES = {"caption": CAPTION, "land_cover": LAND_COVER, "location": LOCATION, "geotext": GEOTEXT}
+# Closed-set classification: the prompt of zero-shot evaluation (`eval.eo.modes.instruction_for` renders the same
+# system turn and question), answered by the dominant class exactly as listed, so that training and zero-shot
+# scoring share one format. `{options}` is the patch's nomenclature, shuffled per example; `{subject}` what is
+# classified (one template per subject wording).
+CHOICE_INSTRUCTION = {
+    "en": "You see a Sentinel image. Name its {subject}. Answer with exactly one of: {options}.",
+    "fr": "Tu vois une image Sentinel. Nomme son {subject}. Réponds par exactement une de ces classes : {options}.",
+}
+CHOICE_QUESTIONS = {
+    "en": "What {subject} does this image show?",
+    "fr": "Quel type d'{subject} cette image montre-t-elle ?",
+}
+# English subject -> French; the evaluation says "land use" (EuroSAT) or "land cover" (maps, BigEarthNet).
+CHOICE_SUBJECTS = {
+    "land cover": "occupation du sol",
+    "land use": "usage du sol",
+    "land cover class": "occupation du sol principale",
+}
+OPTION_SEPARATOR = "; "
+
+CLASSIFICATION = {
+    lang: [
+        {
+            "id": f"classification/{lang}/choice-{n}",
+            "requires": ("main_option", "options"),
+            "system": CHOICE_INSTRUCTION[lang].format(
+                subject=subject if lang == "en" else french, options="{options}"
+            ),
+            "user": CHOICE_QUESTIONS[lang].format(subject=subject if lang == "en" else french),
+            "assistant": "{main_option}",
+        }
+        for n, (subject, french) in enumerate(CHOICE_SUBJECTS.items(), start=1)
+    ]
+    for lang in ("en", "fr")
+}
+
+TEMPLATES = {
+    "caption": CAPTION,
+    "land_cover": LAND_COVER,
+    "location": LOCATION,
+    "geotext": GEOTEXT,
+    "classification": CLASSIFICATION,
+}
 
 
 __all__ = [
     "BIGEARTHNET19_CLASSES",
     "CAPTION",
+    "CHOICE_INSTRUCTION",
+    "CHOICE_QUESTIONS",
+    "CHOICE_SUBJECTS",
+    "CLASSIFICATION",
     "COMPASS_WORDS",
     "CORINE_CLASSES",
     "EOLEARN_LULC_CLASSES",
@@ -525,6 +571,7 @@ __all__ = [
     "LIST_AND",
     "LOCATION",
     "NOMENCLATURES",
+    "OPTION_SEPARATOR",
     "QUOTE_NOTES",
     "RELATIVE",
     "SENSOR_NAMES",

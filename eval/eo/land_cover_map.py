@@ -841,6 +841,7 @@ def run_land_cover_map(
     stride: int = DEFAULT_STRIDE,
     k: int = DEFAULT_K,
     progress: bool = True,
+    calibration: str = "none",
 ) -> dict:
     """For the demo: map the eo-learn Slovenia scene (default `../shared/data/sentinel2/eolearn-slovenia`) with a
     model, write `out/report.json`, the classified GeoTIFF and `out/map_vs_reference.png`.
@@ -858,7 +859,7 @@ def run_land_cover_map(
             raise BadInputError("no data given and ../shared/data is absent (set GEORESET_SHARED_DATA)")
         data = shared / "sentinel2" / "eolearn-slovenia"
     return run_eo("land-cover", data, model=model, mode=mode, out=out, k=k, progress=progress,
-                  scene=scene, patch_size=patch_size, stride=stride)  # fmt: skip
+                  calibration=calibration, scene=scene, patch_size=patch_size, stride=stride)  # fmt: skip
 
 
 __all__ = [

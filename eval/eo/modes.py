@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from data_builders.imagery import templates as T
 from data_builders.imagery.patch import Patch
 from eval.eo.model import PatchClassifier
 from eval.eo.scoring import classification_metrics, multilabel_metrics
@@ -144,11 +145,9 @@ def instruction_for(data: LabelledPatches) -> str:
         head = (
             f"You see a Sentinel image. Answer yes or no: does the image show the {data.subject} asked about?"
         )
-    else:
-        head = (
-            f"You see a Sentinel image. Name its {data.subject}. Answer with exactly one of: "
-            + "; ".join(data.phrases)
-            + "."
+    else:  # the closed-set prompt the instruction data's classification task trains on
+        head = T.CHOICE_INSTRUCTION["en"].format(
+            subject=data.subject, options=T.OPTION_SEPARATOR.join(data.phrases)
         )
     if data.descriptions:
         head += "\n" + "\n".join(
@@ -162,7 +161,7 @@ def instruction_for(data: LabelledPatches) -> str:
 def question_for(data: LabelledPatches, class_index: int | None = None) -> str:
     """The user question (multi-label: about one class)."""
     if class_index is None:
-        return f"What {data.subject} does this image show?"
+        return T.CHOICE_QUESTIONS["en"].format(subject=data.subject)
     return f"Does this image show {data.phrases[class_index]}?"
 
 
@@ -397,6 +396,7 @@ def evaluate_modes(
             predictions = run_prompted(mode, classifier, data, folds, k, seed, progress=update)
             settings = {"k": k} if mode == "few-shot" else {}
             settings["length_normalize"] = classifier.length_normalize
+            settings["calibration"] = classifier.calibration
         results[mode] = ModeResult(
             mode, predictions, score(data, folds, predictions), time.perf_counter() - started, settings
         )

@@ -133,6 +133,7 @@ def run_eo(
     seed: int = 0,
     batch_size: int = 16,
     progress: bool = True,
+    calibration: str = "none",
     **task_kwargs,
 ) -> dict:
     """Run one task end to end: load the model, evaluate, write `report.json` and the plots into `out`.
@@ -148,6 +149,8 @@ def run_eo(
         seed: folds, sampling, few-shot examples, random baseline.
         batch_size: images per forward pass.
         progress: tqdm bars.
+        calibration: zero-/few-shot answer scores "content-free" (contextual calibration) or "none" (raw); see
+            `eval.eo.model`.
         **task_kwargs: passed to the task (e.g. `scene`, `patch_size`, `reference`, `label_column`).
 
     Returns:
@@ -162,7 +165,7 @@ def run_eo(
     started = time.perf_counter()
     eo_model = load_eo_model(model)
     load_s = time.perf_counter() - started
-    classifier = PatchClassifier(eo_model, batch_size=batch_size)
+    classifier = PatchClassifier(eo_model, batch_size=batch_size, calibration=calibration)
     factory = progress_bars(progress)
     common = {"modes": modes, "k": k, "seed": seed, "progress_factory": factory}
     if task == "land-use":
@@ -186,7 +189,8 @@ def run_eo(
     if classifier.filled_bands:
         report["model"]["bands_filled_with_mean"] = sorted(classifier.filled_bands)
     report["settings"] = {"task": task, "data": str(data), "model": str(model), "modes": modes, "k": k,
-                          "max_samples": max_samples, "seed": seed, "batch_size": batch_size, **task_kwargs}  # fmt: skip
+                          "max_samples": max_samples, "seed": seed, "batch_size": batch_size, "calibration": calibration,
+                          **task_kwargs}  # fmt: skip
     write_report(report, out)
     return report
 

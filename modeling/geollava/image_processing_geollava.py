@@ -191,6 +191,29 @@ def read_geotiff(source: str | Path | Sequence[str | Path], input_bands: Sequenc
     return bands
 
 
+TRUE_COLOUR_BANDS = ("B04", "B03", "B02")
+TRUE_COLOUR_GAIN = 2.5
+"""Sentinel Hub's standard true-colour rendering: 8-bit value = 255 * clip(2.5 * reflectance, 0, 1)."""
+
+
+def true_colour_8bit(bands: Mapping[str, np.ndarray], gain: float = TRUE_COLOUR_GAIN) -> np.ndarray:
+    """An 8-bit true-colour rendering `(3, H, W)` uint8 (bands B04, B03, B02) of Sentinel-2 reflectance.
+
+    What RGB products of Sentinel-2 (EuroSAT RGB, web map tiles, screenshots) hold; training on such views, fed
+    through `input_sensor="rgb"` and `fill_missing_bands=True` as RGB input is at inference, teaches a
+    multispectral model the band subset users may give it.
+
+    Raises:
+        BadInputError: a true-colour band is missing.
+    """
+    missing = [band for band in TRUE_COLOUR_BANDS if band not in bands]
+    if missing:
+        raise BadInputError(f"a true-colour view needs bands {list(TRUE_COLOUR_BANDS)}; missing {missing}")
+    stack = np.stack([np.asarray(bands[band], dtype=np.float32) for band in TRUE_COLOUR_BANDS])
+    stack = np.nan_to_num(stack, nan=0.0, posinf=0.0, neginf=0.0)
+    return np.round(255 * np.clip(gain * stack, 0.0, 1.0)).astype(np.uint8)
+
+
 class GeoLlavaImageProcessor(BaseImageProcessor):
     r"""Turns Sentinel images into `pixel_values` (and `image_sensor_ids`) for GeoLLaVA.
 
@@ -537,4 +560,12 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
         return resized[0]
 
 
-__all__ = ["SENSOR_DEFAULTS", "GeoLlavaImageProcessor", "default_sensor_spec", "read_geotiff"]
+__all__ = [
+    "SENSOR_DEFAULTS",
+    "TRUE_COLOUR_BANDS",
+    "TRUE_COLOUR_GAIN",
+    "GeoLlavaImageProcessor",
+    "default_sensor_spec",
+    "read_geotiff",
+    "true_colour_8bit",
+]

@@ -84,6 +84,28 @@ def test_cached_answer_scores_equal_full_forward_passes(tiny):
             assert scores[row, column] == pytest.approx(logp.mean().item(), abs=1e-4)
 
 
+def test_content_free_calibration_subtracts_the_scores_of_an_all_mean_image(tiny):
+    rng = np.random.default_rng(1)
+    patches = [Patch(str(i), signature_pixels(n, (64, 64), rng), L2A_BANDS, "s2_l2a") for i, n in
+               enumerate(["water", "forest", "urban"])]  # fmt: skip
+    raw = PatchClassifier(tiny, batch_size=2)
+    assert raw.calibration == "none"  # the default
+    calibrated = PatchClassifier(tiny, batch_size=2, calibration="content-free")
+    prefix, query = raw.prefix_and_query("Options: water; forest.", [], "What is it?")
+    answers = ["water", "forest", "urban area"]
+    scores = raw.score_answers(patches, query, answers, raw.encode_prefix(prefix))
+    blank = raw.content_free_pixels()
+    assert blank.shape == (1, 12, 32, 32) and torch.all(blank == 0)  # every band at its mean, standardised
+    baseline = raw.score_answers(patches[:1], query, answers, raw.encode_prefix(prefix), pixels=blank)
+    np.testing.assert_allclose(
+        calibrated.score_answers(patches, query, answers, calibrated.encode_prefix(prefix)),
+        scores - baseline,
+        atol=1e-5,
+    )
+    with pytest.raises(BadInputError, match="calibration"):
+        PatchClassifier(tiny, calibration="platt")
+
+
 def test_protocol_uses_splits_or_stratified_cross_fitting():
     patches = [None] * 10
     split = LabelledPatches(patches, np.array([0, 1] * 5), ["a", "b"], ["a", "b"],

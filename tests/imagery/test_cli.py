@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 import pytest
 
-from data_builders.imagery.dataset_io import expand_source
+from data_builders.imagery.dataset_io import _pop_tasks_option, expand_source
 from georeset.cli import main
+from georeset.errors import BadInputError
 
 # 12 Sentinel-2 L2A bands, as BigEarthNet and L2A products name them.
 S2_BANDS = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B11", "B12"]
@@ -63,6 +65,13 @@ def test_expand_source():
     assert expand_source("geotiff:/t", 32) == ["geotiff:/t?patch_size=32"]
     assert expand_source("geotiff:/t?stride=8", 32) == ["geotiff:/t?stride=8&patch_size=32"]
     assert expand_source("eolearn:/e?patch_size=50", 32) == ["eolearn:/e?patch_size=50"]
+    assert _pop_tasks_option("eolearn:/e?patch_size=16&tasks=classification,land_cover&stride=8") == (
+        "eolearn:/e?patch_size=16&stride=8",
+        ["classification", "land_cover"],
+    )
+    assert _pop_tasks_option("bigearthnet_examples") == ("bigearthnet_examples", [])
+    with pytest.raises(BadInputError, match="unknown tasks"):
+        _pop_tasks_option("eolearn:/e?tasks=colouring")
 
 
 def test_link_prints_places(small_gazetteer_dir, tmp_path, capsys):
@@ -124,7 +133,7 @@ def test_build_geotiff_with_geotext_and_push(tmp_path, small_gazetteer_dir, geot
     out = capsys.readouterr().out
     assert "read 9 patches" in out and "pushed to georeset-test/imagery-cli" in out
     rows = load_dataset("georeset-test/imagery-cli", split="train").with_format("numpy")
-    assert set(rows["task"]) == {"caption", "land_cover", "location", "geotext"}
+    assert set(rows["task"]) == {"caption", "land_cover", "location", "geotext", "classification"}
     assert rows[0]["pixels"].shape == (12, 16, 16)
     labelled = [labels for labels in rows["labels"] if len(labels)]
     assert labelled and all(list(labels)[0] == "Forest" for labels in labelled)
@@ -153,3 +162,23 @@ def test_default_build_on_the_embedded_data(tmp_path, capsys):
     assert s1["pixels"].max() < 10  # dB, not linear power or DN
     s2 = next(row for row in rows if row["sensor"] == "s2_l2a")
     assert 0 < float(np.median(s2["pixels"])) < 1.5  # reflectance
+    assert {row["pixels"].shape[-1] for row in rows} == {64}  # no 16-px classification windows unless asked (below)
+
+
+def test_classification_windows_on_request(tmp_path, shared_data):
+    from data_builders.gazetteer.build import ensure_gazetteer
+    from data_builders.imagery.dataset_io import load_instruction_dataset
+
+    ensure_gazetteer(progress=False)
+    scenes = shared_data / "sentinel2" / "eolearn-slovenia"
+    spec = f"eolearn:{scenes}?patch_size=16&stride=16&tasks=classification"
+    assert main(["imagery", "build", "--source", spec, "--out", str(tmp_path / "w"), "--quiet"]) == 0
+    rows = load_instruction_dataset(tmp_path / "w")
+    assert len(rows) and set(rows["task"]) == {"classification"}
+    assert all(
+        row_id.startswith("eolearn_slovenia:") and "/classification" in row_id for row_id in rows["id"]
+    )
+    answers = Counter(
+        m[-1]["content"] for m, lang in zip(rows["messages"], rows["language"], strict=True) if lang == "en"
+    )
+    assert {"forest", "grassland"} <= set(answers)

@@ -9,6 +9,7 @@ import pytest
 
 from data_builders.imagery import templates as T
 from data_builders.imagery.instructions import (
+    MAX_OPTIONS,
     InstructionBuilder,
     InstructionSettings,
     class_phrase,
@@ -105,7 +106,10 @@ def test_templates_are_complete_and_fillable():
 
 def test_georeferenced_labelled_patch_gets_every_task(builder, make_patch):
     rows = builder.rows(make_patch(14.50, 46.05, patch_id="lj"))
-    assert {(r["task"], r["language"]) for r in rows} == {(t, lang) for t in TASKS for lang in ("en", "fr")}
+    # Two labels and no shares: no class is the one right answer, so no closed-set classification.
+    expected = {(t, lang) for t in TASKS for lang in ("en", "fr") if t != "classification"}
+    assert {(r["task"], r["language"]) for r in rows} == expected
+    assert builder.report.missing[("classification", "no dominant class of a known nomenclature")] == 2
     by = {(r["task"], r["language"]): r for r in rows}
     caption_en = by[("caption", "en")]["messages"][1]["content"]
     assert "coniferous forest" in caption_en and "Ljubljana" in caption_en and "Slovenia" in caption_en
@@ -161,7 +165,7 @@ def test_patch_without_georeferencing_gets_label_tasks_only(builder):
         source="test",
     )
     rows = builder.rows(patch)
-    assert {r["task"] for r in rows} == {"caption", "land_cover"}
+    assert {r["task"] for r in rows} == {"caption", "land_cover", "classification"}
     assert all(r["footprint_wkt"] == "" for r in rows)
     caption = next(r for r in rows if r["task"] == "caption" and r["language"] == "en")["messages"][1][
         "content"
@@ -224,3 +228,44 @@ def test_settings_are_checked():
         InstructionSettings(patch_size=3)
     with pytest.raises(BadInputError, match="languages"):
         InstructionSettings(languages=("de",))
+
+
+def test_classification_asks_the_zero_shot_prompt_with_the_dominant_class(builder, make_patch):
+    from eval.eo.modes import LabelledPatches, instruction_for, question_for
+
+    rows = builder.rows(make_patch(14.50, 46.05, patch_id="one", labels=("Coniferous forest",)))
+    by = {(r["task"], r["language"]): r for r in rows}
+    for lang in ("en", "fr"):
+        system, user, answer = by[("classification", lang)]["messages"]
+        assert (system["role"], user["role"], answer["role"]) == ("system", "user", "assistant")
+        options = system["content"].split(": " if lang == "en" else " : ", 1)[1].rstrip(".").split("; ")
+        expected = "coniferous forest" if lang == "en" else "forêts de conifères"
+        assert answer["content"] == expected and expected in options
+        assert len(options) == MAX_OPTIONS and len(set(options)) == MAX_OPTIONS  # CORINE has 43 classes
+    # The English prompt is the evaluation's, word for word, for the same options and subject.
+    system, user, answer = by[("classification", "en")]["messages"]
+    options = system["content"].split(": ", 1)[1].rstrip(".").split("; ")
+    template = json.loads(by[("classification", "en")]["provenance"])["templates"][0]
+    subject = {"1": "land cover", "2": "land use", "3": "land cover class"}[template.rsplit("-", 1)[1]]
+    data = LabelledPatches(patches=[None], targets=[0], classes=options, phrases=options, subject=subject)
+    assert system["content"] == instruction_for(data) and user["content"] == question_for(data)
+
+
+def test_classification_needs_a_class_over_half_the_pixels(builder, make_patch):
+    patch = make_patch(14.50, 46.05, size=32, patch_id="tile", labels=("forest", "grassland"))
+    mask = np.full((32, 32), 2, dtype=np.uint8)
+    mask[:, :12] = 3  # 62.5 % forest
+    patch.label_mask = mask
+    patch.extra.update({"mask_classes": {"2": "forest", "3": "grassland"}, "mask_nodata": 0})
+    rows = [r for r in builder.rows(patch) if r["task"] == "classification"]
+    assert [r["messages"][-1]["content"] for r in rows] == ["forest", "forêt"]
+    mask[:, :11], mask[:, 11:19] = 3, 4  # 40.6 % forest, 34.4 % grassland, 25 % shrubland: none dominates
+    patch.extra["mask_classes"]["4"] = "shrubland"
+    assert not [r for r in builder.rows(patch) if r["task"] == "classification"]
+
+
+def test_a_source_can_restrict_its_patches_to_some_tasks(builder, make_patch):
+    patch = make_patch(14.50, 46.05, patch_id="only", labels=("Pastures",))
+    patch.extra["instruction_tasks"] = ["classification"]
+    rows = builder.rows(patch)
+    assert {r["task"] for r in rows} == {"classification"} and len(rows) == 2
