@@ -115,6 +115,7 @@ def _eo(args: argparse.Namespace) -> int:
         k=args.k,
         seed=args.seed,
         batch_size=args.batch_size,
+        calibration=args.calibration,
         progress=not args.quiet,
         **kwargs,
         **task_kwargs,
@@ -208,6 +209,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     eo.add_argument("--out", required=True, type=Path, help="output folder (report.json, PNGs, maps)")
     eo.add_argument("--seed", type=int, default=0)
     eo.add_argument("--batch-size", type=positive_int, default=16, help="images per forward pass")
+    eo.add_argument(
+        "--calibration",
+        default="none",
+        choices=("none", "content-free"),
+        help="zero-/few-shot: raw answer scores, or minus the scores given a content-free image (Zhao et al. 2021)",
+    )
     eo.add_argument("--form", default="auto", choices=("auto", "eurosat-ms", "eurosat-rgb", "bigearthnet"))
     eo.add_argument("--nomenclature", default="19", choices=("19", "43"), help="BigEarthNet CORINE classes")
     eo.add_argument("--scene", type=int, default=0, help="land-cover: scene index of an eo-learn folder")

@@ -158,7 +158,7 @@ INSTRUCTION_COLUMNS = {
     "gsd_m": "ground sampling distance of the stored pixels, metres",
     "footprint_wkt": 'the patch footprint, EPSG:4326 polygon; "" when the source has no georeferencing',
     "labels": "the land-cover / land-use labels of the patch in the source's nomenclature",
-    "task": "caption, land_cover, location or geotext",
+    "task": "caption, land_cover, location, geotext or classification (closed-set, the zero-shot prompt)",
     "language": "en or fr",
     "messages": "the conversation: a user turn (the image goes before its text) then the assistant's answer",
     "provenance": "JSON: source, path, template id, gazetteer ids, geotext passage ids",

@@ -185,6 +185,12 @@ def test_cli_with_a_saved_checkpoint_and_a_model_without_images(tmp_path, capsys
     assert {"accuracy", "macro_f1", "per_class", "confusion", "n", "baselines"} <= set(report)
     assert report["n"] == 12 and report["model"]["untrained"] is False
     assert "zero-shot" in capsys.readouterr().out
+    calibrated = tmp_path / "calibrated"
+    assert (
+        main([*argv, "--model", str(checkpoint), "--out", str(calibrated), "--calibration", "content-free"])
+        == 0
+    )
+    assert "content-free" in (calibrated / "report.json").read_text()
     text_only = tmp_path / "llama"
     AutoModelForCausalLM.from_config(LlamaConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
                                                  num_attention_heads=2, vocab_size=64)).save_pretrained(text_only)  # fmt: skip
