@@ -718,17 +718,25 @@ def _modifies_people_or_institution(doc: Doc, end: int) -> bool:
     )
 
 
-def _split_hyphens(span: Span) -> list[Span]:
-    """ "Russian-American" -> "Russian", "American" (hyphens written without spaces)."""
+def _split_at(span: Span, is_separator) -> list[Span]:
+    """The parts of a span between the tokens `is_separator` accepts (empty parts dropped)."""
     parts, start = [], span.start
     for token in span:
-        if token.text in ("-", "–") and token.i > span.start and not token.doc[token.i - 1].whitespace_:
+        if is_separator(token):
             if token.i > start:
                 parts.append(span.doc[start : token.i])
             start = token.i + 1
     if start < span.end:
         parts.append(span.doc[start : span.end])
     return parts
+
+
+def _split_hyphens(span: Span) -> list[Span]:
+    """ "Russian-American" -> "Russian", "American" (hyphens written without spaces)."""
+    return _split_at(
+        span,
+        lambda t: t.text in ("-", "–") and t.i > span.start and not t.doc[t.i - 1].whitespace_,
+    )
 
 
 def _trim(span: Span) -> Span | None:
@@ -749,15 +757,7 @@ def _trim(span: Span) -> Span | None:
 
 def _split_commas(span: Span) -> list[Span]:
     """ "Paris, Texas" tagged as one entity is two toponyms."""
-    parts, start = [], span.start
-    for token in span:
-        if token.text == ",":
-            if token.i > start:
-                parts.append(span.doc[start : token.i])
-            start = token.i + 1
-    if start < span.end:
-        parts.append(span.doc[start : span.end])
-    return parts
+    return _split_at(span, lambda t: t.text == ",")
 
 
 def _mention(span: Span, label: str, source: str, *, is_demonym: bool = False) -> Mention:
