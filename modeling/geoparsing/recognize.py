@@ -72,6 +72,9 @@ _PLACE_LABELS = {"en": frozenset({"GPE", "LOC"}), "fr": frozenset({"LOC"})}
 _FACILITY_LABELS = frozenset({"FAC"})
 _DEMONYM_LABELS = frozenset({"NORP"})
 _PERSON_LABELS = frozenset({"PERSON", "PER"})
+# Auxiliaries after a sentence-initial name ("Nimes was spared", "Ankara has banned"): a person can be their subject
+# too, but a name the gazetteer knows as a prominent place and the NER left untagged is then read as the place.
+_AUXILIARIES = frozenset("is was has had will would could can may might must remains remained".split())
 # Words that join like with like: a name after "Paris and" or "Lyon, " is read as the same kind of thing.
 _COORDINATORS = frozenset({"and", "or", ",", "&", "et", "ou"})
 # Labels of names (not of dates, numbers, quantities) that a small NER model gives to places by mistake.
@@ -525,7 +528,9 @@ class Recognizer:
                 and not _at_sentence_start(doc, stop)
             ):
                 continue  # "Frederick" of "the Frederick Lewis Allen Room": the start of a longer name
-            if locative or (info.prominent and not _at_sentence_start(doc, start)):
+            if locative or (
+                info.prominent and (not _at_sentence_start(doc, start) or _place_subject(doc, run, stop))
+            ):
                 return _mention(run, "", SOURCE_GAZETTEER), stop
         return None
 
@@ -635,6 +640,12 @@ def _at_sentence_start(doc: Doc, i: int) -> bool:
         return True
     previous = doc[i - 1]
     return previous.text in _SENTENCE_END or "\n" in previous.text or previous.is_space
+
+
+def _place_subject(doc: Doc, run: Span, stop: int) -> bool:
+    """A sentence-initial name the NER left untagged, directly followed by an auxiliary ("Nimes was spared"):
+    capitalised by its name, not only by its position. (Token shapes only: the pipeline may run without a tagger.)"""
+    return stop < len(doc) and doc[stop].text in _AUXILIARIES and not any(t.ent_type_ for t in run)
 
 
 def _followed_by_person(doc: Doc, i: int) -> bool:
