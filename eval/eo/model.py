@@ -34,6 +34,7 @@ import torch
 
 from data_builders.imagery.patch import Patch
 from georeset.errors import BadInputError, MissingAssetError
+from modeling.answer_scoring import cache_tensors, pad_answers, repeated_cache
 
 EMBEDDED = "embedded"
 """`--model embedded`: an untrained `build_geollava()` (random encoder and projector, embedded SmolLM2-135M)."""
@@ -231,22 +232,6 @@ class PatchClassifier:
         ids = self.tokenizer(expanded, add_special_tokens=False, return_tensors="pt")["input_ids"]
         return ids.to(self.eo_model.device)
 
-    @staticmethod
-    def _cache_tensors(cache) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        return [(layer.keys, layer.values) for layer in cache.layers]
-
-    @staticmethod
-    def _cache(tensors: list[tuple[torch.Tensor, torch.Tensor]] | None, repeats: int):
-        from transformers.cache_utils import DynamicCache
-
-        if tensors is None:
-            return DynamicCache()
-        return DynamicCache(
-            ddp_cache_data=[
-                (k.repeat_interleave(repeats, 0), v.repeat_interleave(repeats, 0)) for k, v in tensors
-            ]
-        )
-
     @torch.inference_mode()
     def encode_prefix(self, prefix: str, images: Sequence[Patch] = ()) -> list | None:
         """Run the prefix once; its cache (per-layer keys and values) for `score_answers`. None when empty."""
@@ -260,7 +245,7 @@ class PatchClassifier:
             )
         pixels = self.pixel_values(images) if images else None
         out = self.model(input_ids=ids, pixel_values=pixels, use_cache=True, logits_to_keep=1)
-        return self._cache_tensors(out.past_key_values)
+        return cache_tensors(out.past_key_values)
 
     def answer_ids(self, answers: Sequence[str]) -> list[list[int]]:
         """Token ids of each answer followed by the end-of-turn token."""
@@ -297,14 +282,7 @@ class PatchClassifier:
             raise BadInputError("the query turn must hold exactly one image placeholder")
         query_ids = self._ids(query)
         answer_ids = self.answer_ids(answers)
-        width = max(len(tokens) for tokens in answer_ids)
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        padded = torch.full((len(answers), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(answers), width), dtype=torch.bool)
-        for row, tokens in enumerate(answer_ids):
-            padded[row, : len(tokens)] = torch.tensor(tokens)
-            mask[row, : len(tokens)] = True
-        padded, mask = padded.to(self.eo_model.device), mask.to(self.eo_model.device)
+        padded, mask = pad_answers(answer_ids, self.tokenizer.pad_token_id, self.eo_model.device)
         lengths = mask.sum(1).float()
         scores = []
         baseline = 0.0
@@ -327,14 +305,14 @@ class PatchClassifier:
         out = self.model(
             input_ids=query_ids.expand(size, -1),
             pixel_values=pixels,
-            past_key_values=self._cache(prefix_cache, size),
+            past_key_values=repeated_cache(prefix_cache, size),
             use_cache=True,
             logits_to_keep=1,
         )
         first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # (size, vocab): the first answer token
         total = first[:, padded[:, 0]]  # (size, answers)
         if padded.shape[1] > 1:
-            cache = self._cache(self._cache_tensors(out.past_key_values), n_answers)
+            cache = repeated_cache(cache_tensors(out.past_key_values), n_answers)
             tiled = padded.repeat(size, 1)
             rest = self.model(input_ids=tiled[:, :-1], past_key_values=cache, use_cache=False).logits
             logp = torch.log_softmax(rest.float(), dim=-1).gather(-1, tiled[:, 1:, None])[..., 0]

@@ -361,28 +361,17 @@ class LLMResolver:
         """Mean token log-likelihood of each option's place after the cloze prefix; the prefix runs once and its
         cache is repeated for the options (right-padded: padding comes after the tokens it could disturb)."""
         import torch
-        from transformers.cache_utils import DynamicCache
+
+        from modeling.answer_scoring import cache_tensors, pad_answers, repeated_cache
 
         prefix, options = cloze_ids(self._tokenizer, question)
         device = self._model.device
-        width = max(len(ids) for ids in options)
-        pad = self._tokenizer.pad_token_id or 0
-        padded = torch.full((len(options), width), pad, dtype=torch.long, device=device)
-        mask = torch.zeros((len(options), width), dtype=torch.float32, device=device)
-        for row, ids in enumerate(options):
-            padded[row, : len(ids)] = torch.tensor(ids, device=device)
-            mask[row, : len(ids)] = 1.0
+        padded, mask = pad_answers(options, self._tokenizer.pad_token_id, device)
         with torch.inference_mode():
             out = self._model(input_ids=torch.tensor([prefix], device=device), use_cache=True)
             total = torch.log_softmax(out.logits[0, -1].float(), dim=-1)[padded[:, 0]]
-            if width > 1:
-                layers = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
-                cache = DynamicCache(
-                    ddp_cache_data=[
-                        (k.repeat_interleave(len(options), 0), v.repeat_interleave(len(options), 0))
-                        for k, v in layers
-                    ]
-                )
+            if padded.shape[1] > 1:
+                cache = repeated_cache(cache_tensors(out.past_key_values), len(options))
                 logits = self._model(input_ids=padded[:, :-1], past_key_values=cache, use_cache=False).logits
                 rest = torch.log_softmax(logits.float(), dim=-1).gather(-1, padded[:, 1:, None])[..., 0]
                 total = total + (rest * mask[:, 1:]).sum(1)
