@@ -131,7 +131,7 @@ def _eo(args: argparse.Namespace) -> int:
 def _load_geoparser(args: argparse.Namespace):
     from modeling.geoparsing import Geoparser
 
-    kwargs = {"gazetteer": args.gazetteer, "lang": args.lang}
+    kwargs = {"gazetteer": args.gazetteer, "lang": args.lang, "ranker_weights": args.ranker_weights}
     if args.resolver is not None:  # otherwise the Geoparser's own default applies
         kwargs["resolver"] = None if args.resolver.lower() == "none" else args.resolver
     return Geoparser(**kwargs)
@@ -174,6 +174,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "gold mode",
     )
     geo.add_argument("--gazetteer", type=Path, help="gazetteer folder (default: $GEORESET_HOME/gazetteer)")
+    geo.add_argument("--ranker-weights", type=Path, help="ranker weights JSON from training/train_ranker.py")
     geo.add_argument(
         "--lang", choices=("en", "fr", "auto"), default="en", help="language of the corpus (default en)"
     )

@@ -51,6 +51,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--adapter", default=None, help="a LoRA adapter (folder or Hub id) for the resolver")
     parser.add_argument("--gazetteer", default=None, help="gazetteer folder (default: the built one)")
+    parser.add_argument(
+        "--ranker-weights",
+        default=None,
+        help="ranker weights JSON from training/train_ranker.py (default: hand-set)",
+    )
     parser.add_argument("--ner", default=None, help="spaCy pipeline name or path replacing the default")
     parser.add_argument("--text-field", default="text", help="the field holding the text in JSONL input")
     parser.add_argument("--batch-size", type=int, default=32, help="documents per batch")
@@ -120,6 +125,7 @@ def run_geoparse(args: argparse.Namespace) -> int:
         resolver=args.resolver,
         adapter=args.adapter,
         with_geometry=not args.no_geometry,
+        ranker_weights=args.ranker_weights,
     )
 
     def render() -> Iterator[str]:

@@ -85,7 +85,9 @@ class Geoparser:
         llm_margin: the LLM is asked when the top candidate's probability exceeds the runner-up's by less.
         with_geometry: include GeoJSON geometries (polygons where the gazetteer has them) in the toponyms.
         text_context: let well-known places named in the text (outside the mentions) inform the ranking.
-        ranker_weights, candidate_settings, recognizer_settings, context_settings: the stages' settings.
+        ranker_weights: the ranker's weights, or the path of a JSON file from `training/train_ranker.py`
+            (default: the hand-set weights).
+        candidate_settings, recognizer_settings, context_settings: the stages' settings.
     """
 
     def __init__(
@@ -98,7 +100,7 @@ class Geoparser:
         *,
         llm_margin: float = 0.2,
         with_geometry: bool = True,
-        ranker_weights: RankerWeights | None = None,
+        ranker_weights: RankerWeights | str | os.PathLike | None = None,
         candidate_settings: CandidateSettings | None = None,
         recognizer_settings: RecognizerSettings | None = None,
         text_context: bool = True,
@@ -110,6 +112,8 @@ class Geoparser:
         self.lang = lang
         self.ner = ner
         self.candidates = CandidateGenerator(self.index, candidate_settings)
+        if isinstance(ranker_weights, str | os.PathLike):
+            ranker_weights = RankerWeights.load(ranker_weights)
         self.ranker = Ranker(self.index, ranker_weights)
         self.context = ContextFinder(self.index, context_settings) if text_context else None
         self.recognizer_settings = recognizer_settings or RecognizerSettings()
