@@ -76,7 +76,7 @@ def _eo(args: argparse.Namespace) -> int:
 
     task_kwargs = {}
     if args.task_name == "land-use":
-        task_kwargs.update(form=args.form, nomenclature=args.nomenclature)
+        task_kwargs.update(form=args.form, nomenclature=args.nomenclature, verbalizer=args.verbalizer)
     elif args.task_name == "land-cover":
         classes = args.classes
         if classes is not None and not Path(classes).is_file():
@@ -217,6 +217,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="zero-/few-shot: raw answer scores, or minus the scores given a content-free image (Zhao et al. 2021)",
     )
     eo.add_argument("--form", default="auto", choices=("auto", "eurosat-ms", "eurosat-rgb", "bigearthnet"))
+    eo.add_argument(
+        "--verbalizer",
+        default="land-cover",
+        choices=("land-cover", "none"),
+        help="land-use, EuroSAT: answer with a plain land-cover word first, then the class (default), or the class",
+    )
     eo.add_argument("--nomenclature", default="19", choices=("19", "43"), help="BigEarthNet CORINE classes")
     eo.add_argument("--scene", type=int, default=0, help="land-cover: scene index of an eo-learn folder")
     eo.add_argument(

@@ -194,7 +194,14 @@ def _limitations(
 ) -> list[str]:
     """Plain statements of what this checkpoint cannot do, derived from its config and its figures."""
     notes = []
-    if encoder["weights"] is None:
+    if encoder["architecture"] == "spectral_stats":
+        notes.append(
+            "The Sentinel encoder is **not a learned network**: per-cell spectral statistics (band means, spreads, "
+            "percentiles, normalised-difference indices, texture) standardised on training images. It separates "
+            "spectrally distinct covers (water, dense vegetation, bare or built surfaces) but sees no shapes: "
+            "classes that differ by layout (roads, residential vs industrial) are beyond it."
+        )
+    elif encoder["weights"] is None:
         frozen = " and was frozen during training" if encoder.get("frozen") is not False else ""
         notes.append(
             f"The {encoder['architecture']} Sentinel encoder has **untrained (random) weights**{frozen}: no "

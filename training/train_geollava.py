@@ -75,7 +75,11 @@ class GeoLlavaModelArguments:
         metadata={"help": "causal LM: 'embedded' (SmolLM2-135M-Instruct from PyPI), a Hub id or a folder"},
     )
     encoder_architecture: str = field(
-        default="resnet18", metadata={"help": "resnet18, resnet50 or vit_small_patch16_224"}
+        default="resnet18",
+        metadata={
+            "help": "resnet18, resnet50, vit_small_patch16_224, or spectral_stats (per-cell spectral statistics, "
+            "no weights)"
+        },
     )
     encoder_sensor: str = field(default="s2_l2a", metadata={"help": "s2_l1c, s2_l2a, s1 or rgb"})
     encoder_bands: list[str] | None = field(
@@ -157,8 +161,8 @@ class GeoLlavaDataArguments:
     encoder_norm_images: int = field(
         default=0,
         metadata={
-            "help": "a random frozen encoder: estimate its BatchNorm statistics on the first N training images "
-            "before training (0: keep the initial ones)"
+            "help": "a random frozen encoder or the spectral-statistics one: estimate its BatchNorm statistics on "
+            "the first N training images before training (0: keep the initial ones)"
         },
     )
     rgb_view_fraction: float = field(
@@ -318,6 +322,8 @@ def build_model(model_args: GeoLlavaModelArguments, seed: int):
             model.model.vision_tower.config.weights = None
             processor = processor_for(model, processor.tokenizer)
             notes.append(f"encoder weights unavailable, random encoder ({err})")
+    elif model.config.vision_config.family == "spectral":
+        notes.append("spectral-statistics encoder (no weights)")
     else:
         notes.append("random encoder (no --encoder_weights)")
     if model_args.stage == "instruct":
@@ -354,6 +360,7 @@ def estimate_encoder_norms(model, dataset, collator, images: int, batch_size: in
     forward pass in train mode, no gradients: "BatchNorm re-estimation") gives unit-scale features that differ
     between images. Deterministic (the first `images` rows, collated as in training, RGB views included), so a
     resumed run gets the same statistics. Nothing is done for pretrained encoders, whose statistics are theirs.
+    The spectral-statistics encoder (`spectral_stats`) standardises its features with such a BatchNorm too.
     """
     import torch
 
@@ -375,7 +382,8 @@ def estimate_encoder_norms(model, dataset, collator, images: int, batch_size: in
                 rows = [dataset[i] for i in range(start, min(start + batch_size, images, len(dataset)))]
                 batch = collator(rows)
                 vision(
-                    batch["pixel_values"].to(vision.device, vision.dtype),
+                    # The model's device and dtype: a statistics encoder has buffers but no parameters.
+                    batch["pixel_values"].to(model.device, model.dtype),
                     image_sensor_ids=batch.get("image_sensor_ids"),
                 )
                 used += len(rows)

@@ -60,6 +60,25 @@ EUROSAT_CLASS_PHRASES: dict[str, str] = {
     "River": "river",
     "SeaLake": "sea or lake",
 }
+# Each class in the plain land-cover words of a general nomenclature (eo-learn's LULC classes, which the
+# instruction data's classification task answers with), written from the class definitions of the EuroSAT paper
+# (Helber et al. 2019, Table 1: classes chosen after the CORINE/Urban Atlas land-use classes): crops are cultivated
+# land, pasture and herbaceous vegetation are grassland (CORINE 2.3.1 pastures, 3.2.1 natural grassland), roads,
+# industrial and residential buildings are artificial surface (CORINE 1.x), rivers, seas and lakes are water
+# (CORINE 5.x). Fixed by definition, never fitted to EuroSAT images; `eval.eo.modes` uses it as a two-level
+# verbalizer (the land-cover word first, then the EuroSAT class among those that share it).
+EUROSAT_LAND_COVER_WORDS: dict[str, str] = {
+    "AnnualCrop": "cultivated land",
+    "Forest": "forest",
+    "HerbaceousVegetation": "grassland",
+    "Highway": "artificial surface",
+    "Industrial": "artificial surface",
+    "Pasture": "grassland",
+    "PermanentCrop": "cultivated land",
+    "Residential": "artificial surface",
+    "River": "water",
+    "SeaLake": "water",
+}
 # Band order of the EuroSAT_MS GeoTIFFs (B8A comes last, as in torchgeo's `EuroSAT.all_band_names`).
 EUROSAT_MS_BANDS: tuple[str, ...] = (
     "B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B09", "B10", "B11", "B12", "B8A",
@@ -311,6 +330,7 @@ def read_eurosat_rgb(
 __all__ = [
     "EUROSAT_CLASSES",
     "EUROSAT_CLASS_PHRASES",
+    "EUROSAT_LAND_COVER_WORDS",
     "EUROSAT_MS_BANDS",
     "EUROSAT_RGB_BANDS",
     "class_names",

@@ -83,18 +83,30 @@ def detect_form(path: Path) -> str:
     )
 
 
+VERBALIZERS = ("land-cover", "none")
+
+
 def load_land_use(
     data: str | Path,
     form: str = "auto",
     nomenclature: str = "19",
     max_samples: int | None = None,
     seed: int = 0,
+    verbalizer: str = "land-cover",
 ) -> tuple[LabelledPatches, dict]:
-    """Read a land-use dataset into `LabelledPatches` and a description (counts read / skipped) for the report."""
+    """Read a land-use dataset into `LabelledPatches` and a description (counts read / skipped) for the report.
+
+    `verbalizer="land-cover"` gives EuroSAT's classes their plain land-cover words
+    (`eurosat.EUROSAT_LAND_COVER_WORDS`, a two-level verbalizer for zero-/few-shot); "none" scores the class
+    phrases alone.
+    """
     from data_builders.imagery import bigearthnet, eurosat
 
     if form not in FORMS:
         raise BadInputError(f"unknown land-use form '{form}': use one of {FORMS}")
+    if verbalizer not in VERBALIZERS:
+        raise BadInputError(f"unknown verbalizer '{verbalizer}': use one of {VERBALIZERS}")
+    words = None
     path = Path(data)
     form = detect_form(path) if form == "auto" else form
     report = ImageryReport()
@@ -108,6 +120,8 @@ def load_land_use(
         )
         targets = np.array([classes.index(p.labels[0]) for p in patches])
         phrases = [eurosat.EUROSAT_CLASS_PHRASES[name] for name in classes]
+        if verbalizer == "land-cover":
+            words = [eurosat.EUROSAT_LAND_COVER_WORDS[name] for name in classes]
         splits = [p.extra.get("split") for p in patches]
         info.update(
             {
@@ -162,7 +176,13 @@ def load_land_use(
         }
     )  # fmt: skip
     labelled = LabelledPatches(
-        patches=patches, targets=targets, classes=classes, phrases=phrases, subject=subject, splits=splits
+        patches=patches,
+        targets=targets,
+        classes=classes,
+        phrases=phrases,
+        subject=subject,
+        splits=splits,
+        land_cover_words=words,
     )
     return labelled, info
 
@@ -179,8 +199,11 @@ def evaluate_land_use(
     nomenclature: str = "19",
     n_folds: int = DEFAULT_FOLDS,
     progress_factory=None,
+    verbalizer: str = "land-cover",
 ) -> dict:
     """Evaluate the modes and baselines on a land-use dataset; with `out`, also write the plots there.
+
+    `verbalizer`: see `load_land_use`.
 
     Returns:
         The report (see `eval.eo.run.build_report`).
@@ -189,7 +212,7 @@ def evaluate_land_use(
     from eval.eo.run import build_report
 
     started = time.perf_counter()
-    labelled, info = load_land_use(data, form, nomenclature, max_samples, seed)
+    labelled, info = load_land_use(data, form, nomenclature, max_samples, seed, verbalizer)
     read_s = time.perf_counter() - started
     results, baselines, protocol = evaluate_modes(
         classifier, labelled, modes, k=k, n_folds=n_folds, seed=seed, progress_factory=progress_factory
@@ -212,6 +235,7 @@ def evaluate_land_use(
 __all__ = [
     "BIGEARTHNET_EXAMPLES",
     "FORMS",
+    "VERBALIZERS",
     "detect_form",
     "evaluate_land_use",
     "load_land_use",

@@ -4,7 +4,11 @@ Modes (all scored on the same evaluation samples, so their figures sit side by s
 
 - `zero-shot`: class phrases (and optional descriptions) listed in the system instruction; each image is scored
   against every class phrase by the model's log-likelihood of that answer (`PatchClassifier.score_answers`), the
-  best one wins. Multi-label data (BigEarthNet): one yes/no question per class, "yes" when log p(yes) > log p(no).
+  best one wins. With `land_cover_words` (EuroSAT: `EUROSAT_LAND_COVER_WORDS`), a two-level verbalizer: the
+  distinct plain land-cover words are scored first under the land-cover prompt the instruction data's
+  classification task trains on ("forest", "grassland", "cultivated land"...), and the class phrases then choose
+  among the classes of the winning word. Multi-label data (BigEarthNet): one yes/no question per class, "yes"
+  when log p(yes) > log p(no).
 - `few-shot`: as zero-shot, with k labelled support examples (image + question + answer turns) in the
   conversation before the query; the examples cycle through the support classes, most frequent first.
 - `linear-probe`: logistic regression (scikit-learn, standardised features, L2, C=1) on the frozen encoder's
@@ -53,6 +57,10 @@ class LabelledPatches:
         phrases: the answer text of each class in prompts ("annual crop").
         subject: what is classified, for prompts ("land use", "crop type").
         descriptions: optional one-line description per class, added to the instruction.
+        land_cover_words: optional plain land-cover word per class (several classes may share one), for a
+            two-level verbalizer: zero-/few-shot first score the distinct words under the land-cover prompt the
+            instruction data's classification task trains on, then pick, among the classes of the best word,
+            the one whose own phrase scores best (see `_score_single_label`).
         splits: optional split name per sample ("train"/"test"/None).
         groups: optional fold id per sample (spatial blocks); overrides stratified folds.
     """
@@ -63,6 +71,7 @@ class LabelledPatches:
     phrases: list[str]
     subject: str = "land use"
     descriptions: list[str] | None = None
+    land_cover_words: list[str] | None = None
     splits: list[str | None] | None = None
     groups: np.ndarray | None = None
 
@@ -74,6 +83,10 @@ class LabelledPatches:
             raise BadInputError(f"{len(self.phrases)} phrases for {len(self.classes)} classes")
         if len(set(self.phrases)) != len(self.phrases):
             raise BadInputError(f"two classes share one answer phrase: {self.phrases}")
+        if self.land_cover_words is not None and len(self.land_cover_words) != len(self.classes):
+            raise BadInputError(
+                f"{len(self.land_cover_words)} land-cover words for {len(self.classes)} classes"
+            )
 
     @property
     def multilabel(self) -> bool:
@@ -182,6 +195,40 @@ def few_shot_support(
     return np.array(chosen, dtype=int)
 
 
+LAND_COVER_SUBJECT = "land cover"
+"""The subject of the land-cover-word prompt of the two-level verbalizer."""
+
+
+def land_cover_view(data: LabelledPatches) -> tuple[LabelledPatches, np.ndarray]:
+    """The data relabelled with its distinct land-cover words (first-seen order) and each class's word index."""
+    words = list(dict.fromkeys(data.land_cover_words or []))
+    word_of = np.array([words.index(word) for word in data.land_cover_words], dtype=int)
+    view = LabelledPatches(
+        patches=data.patches,
+        targets=word_of[data.targets],
+        classes=words,
+        phrases=words,
+        subject=LAND_COVER_SUBJECT,
+    )
+    return view, word_of
+
+
+def _answer_scores(
+    classifier: PatchClassifier,
+    data: LabelledPatches,
+    indices: np.ndarray,
+    examples: np.ndarray,
+    progress: Callable[[int], None] | None,
+) -> np.ndarray:
+    """`(len(indices), classes)` log-likelihood of each class phrase under the closed-set prompt."""
+    question = question_for(data)
+    shots = [(question, data.phrases[int(data.targets[i])]) for i in examples]
+    prefix, query = classifier.prefix_and_query(instruction_for(data), shots, question)
+    cache = classifier.encode_prefix(prefix, [data.patches[int(i)] for i in examples])
+    subset = _Subset(data.patches, indices)
+    return classifier.score_answers(subset, query, data.phrases, cache, progress=progress)
+
+
 def _score_single_label(
     classifier: PatchClassifier,
     data: LabelledPatches,
@@ -189,13 +236,16 @@ def _score_single_label(
     examples: np.ndarray,
     progress: Callable[[int], None] | None,
 ) -> np.ndarray:
-    question = question_for(data)
-    shots = [(question, data.phrases[int(data.targets[i])]) for i in examples]
-    prefix, query = classifier.prefix_and_query(instruction_for(data), shots, question)
-    cache = classifier.encode_prefix(prefix, [data.patches[int(i)] for i in examples])
-    subset = _Subset(data.patches, indices)
-    scores = classifier.score_answers(subset, query, data.phrases, cache, progress=progress)
-    return scores.argmax(1)
+    scores = _answer_scores(classifier, data, indices, examples, progress)
+    if not data.land_cover_words:
+        return scores.argmax(1)
+    # Two-level verbalizer: the land-cover word decides first; the class phrases only break ties among the
+    # classes that share the winning word (the words are what the classification task trained on).
+    view, word_of = land_cover_view(data)
+    word_scores = _answer_scores(classifier, view, indices, examples, None)
+    best_word = word_scores.argmax(1)
+    allowed = word_of[None, :] == best_word[:, None]
+    return np.where(allowed, scores, -np.inf).argmax(1)
 
 
 def _score_multilabel(
@@ -396,6 +446,8 @@ def evaluate_modes(
             predictions = run_prompted(mode, classifier, data, folds, k, seed, progress=update)
             settings = {"k": k} if mode == "few-shot" else {}
             settings["length_normalize"] = classifier.length_normalize
+            if data.land_cover_words and not data.multilabel:
+                settings["verbalizer"] = dict(zip(data.classes, data.land_cover_words, strict=True))
             settings["calibration"] = classifier.calibration
         results[mode] = ModeResult(
             mode, predictions, score(data, folds, predictions), time.perf_counter() - started, settings
@@ -412,6 +464,7 @@ def evaluate_modes(
 
 __all__ = [
     "BASELINES",
+    "LAND_COVER_SUBJECT",
     "DEFAULT_FOLDS",
     "DEFAULT_K",
     "MODES",
@@ -421,6 +474,7 @@ __all__ = [
     "few_shot_support",
     "fit_probe",
     "instruction_for",
+    "land_cover_view",
     "make_folds",
     "question_for",
     "run_baseline",

@@ -40,6 +40,8 @@ ARCHITECTURES: dict[str, dict] = {
         "stage_strides": (4, 8, 16, 32),
     },
     "vit_small_patch16_224": {"family": "vit", "embed_dim": 384, "depth": 12, "patch_size": 16},
+    # Not a network: per-cell spectral statistics (`spectral_encoder.py`), informative without any weights.
+    "spectral_stats": {"family": "spectral", "default_token_grid": 2, "min_cell": 2},
 }
 
 _BAND_RE = re.compile(r"^B0?(\d{1,2})(A?)$", re.IGNORECASE)
@@ -84,7 +86,9 @@ class SentinelEncoderConfig(PreTrainedConfig):
     r"""Configuration of the Sentinel encoder: one TorchGeo/timm backbone per sensor, returning image tokens.
 
     Args:
-        architecture: timm/TorchGeo backbone: "resnet18", "resnet50" or "vit_small_patch16_224".
+        architecture: timm/TorchGeo backbone: "resnet18", "resnet50" or "vit_small_patch16_224"; or
+            "spectral_stats", per-cell spectral statistics that need no weights (`spectral_encoder.py`; it reads
+            physical values, so its processor does not standardise).
         sensor: preset of the main sensor: "s2_l1c" (13 bands), "s2_l2a" (12), "s1" (VV, VH), "rgb", or any name
             when `bands` is given.
         bands: band names in the order the backbone sees them; default: the preset's bands. Any subset works
@@ -101,7 +105,8 @@ class SentinelEncoderConfig(PreTrainedConfig):
             values count from the end (-1 = last).
         feature_select_strategy: "default" drops the ViT CLS token, "full" keeps every token. ResNets have no CLS
             token and need "full".
-        token_grid: average-pool the feature map to `token_grid x token_grid` tokens (None keeps its native size).
+        token_grid: average-pool the feature map to `token_grid x token_grid` tokens (None keeps its native size);
+            for "spectral_stats", the cells per side (None: 2, four tokens).
         frozen: keep the backbones frozen (no gradients, BatchNorm statistics fixed).
         initializer_range: std of the normal initialisation of the sensor embedding.
         hidden_size: width of the tokens; derived from the architecture and `feature_layer`.
@@ -110,7 +115,7 @@ class SentinelEncoderConfig(PreTrainedConfig):
     model_type = "geollava_sentinel_encoder"
     base_config_key = "vision_config"
 
-    architecture: Literal["resnet18", "resnet50", "vit_small_patch16_224"] = "resnet18"
+    architecture: Literal["resnet18", "resnet50", "vit_small_patch16_224", "spectral_stats"] = "resnet18"
     sensor: str = "s2_l2a"
     bands: list[str] | None = None
     in_chans: int | None = None
@@ -148,7 +153,17 @@ class SentinelEncoderConfig(PreTrainedConfig):
             raise BadInputError(f"each sensor may appear once, got {names}")
         self.extra_sensors = extra or None
         arch = ARCHITECTURES[self.architecture]
-        if arch["family"] == "resnet":
+        if arch["family"] == "spectral":
+            if self.weights or any(spec["weights"] for spec in extra):
+                raise BadInputError(f"{self.architecture} computes statistics and takes no weights")
+            if self.feature_select_strategy != "full" or self.feature_layer not in (0, -1):
+                raise BadInputError(
+                    f"{self.architecture} has one feature map and no CLS token: keep feature_layer=-1 and "
+                    "feature_select_strategy='full'"
+                )
+            self.token_grid = self.token_grid or arch["default_token_grid"]
+            num_stages = 1
+        elif arch["family"] == "resnet":
             if self.feature_select_strategy != "full":
                 raise BadInputError(
                     f"{self.architecture} has no CLS token: set feature_select_strategy='full' "
@@ -181,13 +196,15 @@ class SentinelEncoderConfig(PreTrainedConfig):
 
     @property
     def family(self) -> str:
-        """ "resnet" or "vit"."""
+        """ "resnet", "vit" or "spectral"."""
         return ARCHITECTURES[self.architecture]["family"]
 
     @property
     def stage_index(self) -> int:
         """`feature_layer` as a non-negative stage/block index."""
         arch = ARCHITECTURES[self.architecture]
+        if arch["family"] == "spectral":
+            return 0
         count = len(arch["stage_channels"]) if arch["family"] == "resnet" else arch["depth"]
         return self.feature_layer % count
 
@@ -195,12 +212,16 @@ class SentinelEncoderConfig(PreTrainedConfig):
     def min_image_size(self) -> int:
         """Smallest input side whose selected feature map is not made of padding alone."""
         arch = ARCHITECTURES[self.architecture]
+        if self.family == "spectral":
+            return arch["min_cell"] * (self.token_grid or arch["default_token_grid"])
         return arch["stage_strides"][self.stage_index] if self.family == "resnet" else arch["patch_size"]
 
     @property
     def feature_grid(self) -> int:
         """Side of the selected feature map before `token_grid` pooling."""
         arch = ARCHITECTURES[self.architecture]
+        if self.family == "spectral":
+            return self.image_size // arch["min_cell"]  # cells of at least `min_cell` pixels a side
         if self.family == "resnet":
             # Every strided layer of a timm ResNet maps a side of n pixels to ceil(n / 2).
             return math.ceil(self.image_size / arch["stage_strides"][self.stage_index])
@@ -226,6 +247,10 @@ class SentinelEncoderConfig(PreTrainedConfig):
 
     def _feature_channels(self) -> int:
         arch = ARCHITECTURES[self.architecture]
+        if self.family == "spectral":
+            from .spectral_encoder import spectral_feature_count
+
+            return max(spectral_feature_count(spec["bands"]) for spec in self.sensors)
         if self.family == "resnet":
             return arch["stage_channels"][self.stage_index]
         return arch["embed_dim"]

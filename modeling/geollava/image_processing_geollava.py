@@ -22,7 +22,9 @@ per-band mean, which is zero after standardisation (and the band's mean reflecta
 the encoder sees "average" values there rather than an arbitrary number. When the input comes from another sensor
 preset (`input_sensor="rgb"`: 8-bit true colour), its values are first standardised with that preset's statistics
 and then moment-matched to the encoder's band: kept as z-scores in "standardize" mode, mapped to
-`z * std + mean` of the Sentinel-2 band in "reflectance" mode. Without `fill_missing_bands`, a missing band is
+`z * std + mean` of the Sentinel-2 band in "reflectance" mode. An encoder of physical values (the spectral
+statistics, `rgb_input="true_colour"`) instead reads 8-bit true colour back as reflectance, value / 255 /
+`TRUE_COLOUR_GAIN` (Sentinel Hub's standard rendering), so that band ratios keep their meaning. Without `fill_missing_bands`, a missing band is
 an error, as before.
 
 Per-band statistics and their sources (all in physical units after scaling):
@@ -120,11 +122,14 @@ def _preset_for(sensor: str, bands: list[str]) -> str:
     return "s2_l2a"
 
 
-def default_sensor_spec(sensor: str, bands: list[str] | None = None, weights: str | None = None) -> dict:
+def default_sensor_spec(
+    sensor: str, bands: list[str] | None = None, weights: str | None = None, physical: bool = False
+) -> dict:
     """Normalisation settings of one sensor: scale, nodata value, per-band mean/std, and the mode.
 
     Sentinel-2 with pretrained weights uses "reflectance" (DN / 10000 only, what TorchGeo's SSL4EO-S12
-    Sentinel-2 weights were trained on); otherwise "standardize" with the per-band statistics.
+    Sentinel-2 weights were trained on); `physical=True` (an encoder that reads physical values, such as the
+    spectral-statistics one) uses it for every sensor; otherwise "standardize" with the per-band statistics.
     """
     bands = sensor_bands(sensor, bands)
     preset = SENSOR_DEFAULTS[_preset_for(sensor, bands)]
@@ -140,9 +145,12 @@ def default_sensor_spec(sensor: str, bands: list[str] | None = None, weights: st
         "scale": preset["scale"],
         "value_range": list(preset["value_range"]),
         "nodata_dn": preset["nodata_dn"],
-        "normalization": "reflectance" if is_s2 and weights else "standardize",
+        "normalization": "reflectance" if physical or (is_s2 and weights) else "standardize",
         "mean": [preset["mean"][band] for band in bands],
         "std": [preset["std"][band] for band in bands],
+        # 8-bit true colour into this sensor: "moment" matching of statistics, or "true_colour": read back as
+        # reflectance through the standard rendering's gain (what an encoder of physical values needs).
+        "rgb_input": "true_colour" if physical and is_s2 else "moment",
     }
 
 
@@ -258,8 +266,10 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
     @classmethod
     def from_encoder_config(cls, config: SentinelEncoderConfig, **kwargs) -> GeoLlavaImageProcessor:
         """The processor matching an encoder: same sensors, bands and image size; normalisation by weights."""
+        physical = config.family == "spectral"
         sensors = [
-            default_sensor_spec(spec["sensor"], spec["bands"], spec["weights"]) for spec in config.sensors
+            default_sensor_spec(spec["sensor"], spec["bands"], spec["weights"], physical)
+            for spec in config.sensors
         ]
         return cls(sensors=sensors, image_size=config.image_size, **kwargs)
 
@@ -500,7 +510,10 @@ class GeoLlavaImageProcessor(BaseImageProcessor):
                         f"{spec['nodata_dn']}); allowed: {0 if self.nodata_policy == 'error' else self.max_nodata_fraction:.0%}"
                     )
                 values = torch.where(nodata, values[~nodata].mean(), values)
-            if source is not None:
+            if source is not None and input_sensor == "rgb" and spec.get("rgb_input") == "true_colour":
+                # 8-bit true colour is 255 * clip(gain * reflectance): undo the gain (clipped highlights stay 1/gain).
+                values = values / TRUE_COLOUR_GAIN
+            elif source is not None:
                 # Moment matching: a z-score in the input sensor's statistics becomes the same z-score of the
                 # encoder's band (what "standardize" feeds), or that band's reflectance for "reflectance" weights.
                 position = source["bands"].index(name)

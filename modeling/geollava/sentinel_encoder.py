@@ -1,5 +1,8 @@
 """The Sentinel encoder: TorchGeo/timm backbones (one per sensor) turned into a transformers vision model.
 
+The backbones are timm ResNets / ViTs as TorchGeo builds them, or `SpectralStatsBackbone` (per-cell spectral
+statistics, no weights; `spectral_encoder.py`).
+
 `SentinelEncoderModel(pixel_values, image_sensor_ids)` returns one sequence of tokens per image: the flattened
 feature map of the configured ResNet stage, or the patch tokens (and CLS) of the configured ViT block. Images of
 several sensors can share one batch: `pixel_values` then has as many channels as the widest sensor (narrower ones
@@ -27,6 +30,7 @@ from transformers.utils import ModelOutput
 
 from .configuration_geollava import SentinelEncoderConfig, canonical_band_name
 from .geollava_errors import BadInputError, MissingAssetError
+from .spectral_encoder import SpectralStatsBackbone
 
 
 @dataclass
@@ -163,10 +167,16 @@ class SentinelEncoderModel(SentinelEncoderPreTrainedModel):
 
     def __init__(self, config: SentinelEncoderConfig):
         super().__init__(config)
-        self.towers = nn.ModuleList(
-            build_backbone(config.architecture, len(spec["bands"]), config.image_size)
-            for spec in config.sensors
-        )
+        if config.family == "spectral":
+            self.towers = nn.ModuleList(
+                SpectralStatsBackbone(spec["bands"], config.token_grid, config.hidden_size)
+                for spec in config.sensors
+            )
+        else:
+            self.towers = nn.ModuleList(
+                build_backbone(config.architecture, len(spec["bands"]), config.image_size)
+                for spec in config.sensors
+            )
         num_sensors = len(config.sensors)
         self.sensor_embedding = nn.Embedding(num_sensors, config.hidden_size) if num_sensors > 1 else None
         if config.frozen:
@@ -244,6 +254,9 @@ class SentinelEncoderModel(SentinelEncoderPreTrainedModel):
         """Tokens of the selected stage/block of one backbone, and the tokens of every stage before it."""
         config = self.config
         hidden = []
+        if config.family == "spectral":
+            tokens = tower(pixels)
+            return tokens, [tokens] if keep_hidden else []
         if config.family == "resnet":
             x = tower.maxpool(tower.act1(tower.bn1(tower.conv1(pixels))))
             for layer in (tower.layer1, tower.layer2, tower.layer3, tower.layer4)[: config.stage_index + 1]:
