@@ -20,3 +20,14 @@ def tiny_model(tmp_path_factory) -> Path:
 @pytest.fixture
 def examples_dir(tmp_path) -> Path:
     return write_examples_folder(tmp_path / "examples", make_examples(40))
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread: on a machine shared with other jobs, two threads contend and run many times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -20,15 +20,7 @@ SCRIPT = REPO / "training" / "train_geollava.py"
 SIZE = 32
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a machine shared with other jobs, two threads contend and run many times slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def run_args(dataset: Path, model: Path, out: Path, *extra: str) -> list[str]:

@@ -16,12 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 SIZE = 32
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_demo_config_aligns_the_spectral_encoder_on_balanced_rgb_and_multispectral_rows():
