@@ -31,7 +31,7 @@ from modeling.geoparsing.context import ContextFinder, ContextSettings
 from modeling.geoparsing.language import detect_language
 from modeling.geoparsing.output import GeometryCache, admin_path, make_toponym
 from modeling.geoparsing.rank import Ranker, RankerWeights
-from modeling.geoparsing.recognize import Recognizer, RecognizerSettings
+from modeling.geoparsing.recognize import Recognizer, RecognizerSettings, is_street_name
 from modeling.geoparsing.resolve_llm import (
     LLMQuestion,
     LLMResolver,
@@ -259,7 +259,7 @@ class Geoparser:
         is a no-match, not the place it is named after.
         """
         found = self.candidates(mention.text)
-        if mention.source == SOURCE_STREET:
+        if mention.source == SOURCE_STREET or is_street_name(mention.text):  # gold spans and NER entities too
             found = [c for c in found if c.match_type == "exact"]
         return found
 

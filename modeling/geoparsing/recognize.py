@@ -659,6 +659,16 @@ def _part_of_longer_person(doc: Doc, span: Span) -> bool:
     )
 
 
+def is_street_name(text: str) -> bool:
+    """Whether a phrase has a street's form: capitalised words ending in a designator ("Bridge Street", "N. High
+    St.", "Hyland-Croy Road"). Gold spans and NER entities carry no street flag; this tells them apart."""
+    words = text.split()
+    if len(words) < 2 or not words[-1][:1].isupper():
+        return False
+    last = words[-1].lower()
+    return last in _STREET_DESIGNATORS or last.rstrip(".") in _SPLIT_DESIGNATORS
+
+
 def _capitalised_only_by_position(doc: Doc, i: int, lowercase_words: set[str]) -> bool:
     """A word at a sentence start whose capital says nothing (a lower-case word elsewhere in the text)."""
     return _at_sentence_start(doc, i) and doc[i].lower_ in lowercase_words
@@ -791,4 +801,4 @@ def _without_overlaps(mentions: list[Mention]) -> list[Mention]:
     return sorted(kept, key=lambda m: m.start)
 
 
-__all__ = ["LOCATIVE_WORDS", "SKIPPED_COMPONENTS", "Recognizer", "RecognizerSettings"]
+__all__ = ["LOCATIVE_WORDS", "SKIPPED_COMPONENTS", "Recognizer", "RecognizerSettings", "is_street_name"]

@@ -191,3 +191,15 @@ def test_sentence_initial_place_before_an_auxiliary(recognizer):
     text = "Flooding hit Paris, Texas, on Monday while Turkish aid arrived in Ankara. Nîmes was spared."
     # "Nîmes": capitalised at a sentence start and left untagged by the NER; the auxiliary after it decides
     assert "Nîmes" in [name for name, _ in _found(recognizer, text)]
+
+
+def test_a_gold_span_shaped_like_a_street_matches_only_a_street_of_its_name(geoparser):
+    """Gold mode gives spans, not the recognizer's street flag: "Paris Road" must not become the town of Paris
+    (a wrong place that would also pull the document's other places towards France)."""
+    from modeling.geoparsing.recognize import is_street_name
+
+    text = "Crews worked on Paris Road all day."
+    street, town = geoparser.resolve(text, [(16, 26), (16, 21)])
+    assert street.entity_id is None and town.entity_id is not None
+    assert is_street_name("N. High St.") and is_street_name("Hyland-Croy Road")
+    assert not is_street_name("Paris") and not is_street_name("Road") and not is_street_name("St. Louis")
