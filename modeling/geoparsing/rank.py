@@ -457,7 +457,9 @@ class Ranker:
                 admins.append(cand.admin1_name)
                 if cand.feature_type != ADMIN2:
                     admins.append(cand.admin2_name)
-            admins = [a for a in admins if a and _fold(a) != group.key]
+            # An admin unit named after the place itself ("Dublin City" for Dublin) is no cue: "Dublin City
+            # Schools" in an Ohio paper would otherwise vote for Ireland.
+            admins = [a for a in admins if a and not _contains_words(_fold(a), group.key)]
             context[i, col["admin_named"]] = 1.0 if admins and _names_in(text, admins) else 0.0
             if cand.country_code and cand.feature_type != COUNTRY:
                 names = country_names(cand.country_code)
@@ -465,6 +467,11 @@ class Ranker:
 
 
 _NAME_PATTERNS: OrderedDict[str, re.Pattern] = OrderedDict()
+
+
+def _contains_words(phrase: str, key: str) -> bool:
+    """Whether the folded `key` occurs in the folded `phrase` as whole words (or is it)."""
+    return bool(key) and f" {key} " in f" {phrase} "
 
 
 def _names_in(text: str, names: Sequence[str]) -> bool:

@@ -80,3 +80,18 @@ def test_same_text_same_choice(memory_index):
 def test_mismatched_lengths_are_an_error(memory_index):
     with pytest.raises(ValueError, match="2 mentions but 1"):
         Ranker(memory_index).rank("a b", [Mention(0, 1, "a"), Mention(2, 3, "b")], [[]])
+
+
+def test_an_admin_unit_named_after_the_place_is_no_cue(memory_index):
+    """ "Dublin City Schools" in an Ohio paper names no admin unit of Dublin, Ireland (admin2 "Dublin City")."""
+    from dataclasses import replace
+
+    text = "Paris City Schools reopened in Paris on Monday."
+    start = text.index("Paris", 1)
+    candidates = [
+        replace(c, admin2_name="Paris City") if c.entity_id == "E1" else c
+        for c in CandidateGenerator(memory_index)("Paris")
+    ]
+    ((scored, _),) = Ranker(memory_index).rank(text, [Mention(start, start + 5, "Paris")], [candidates])
+    paris_fr = next(s for s in scored if s.candidate.entity_id == "E1")
+    assert paris_fr.features["admin_named"] == 0.0
