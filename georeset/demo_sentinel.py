@@ -68,16 +68,16 @@ def train_and_push(dataset: Path, out: Path, endpoint_env: dict[str, str], steps
     print(f"   trained {steps} steps in {time.perf_counter() - started:.0f} s; pushed to the local Hub")
 
 
-def land_cover_question() -> tuple[str, str]:
+def land_cover_question() -> tuple[str, str, list[str]]:
     """The closed-set land-cover prompt the demo model is trained on (the classification task of the instruction
-    data): the system instruction listing eo-learn's land-cover classes, and the question."""
+    data): the system instruction listing eo-learn's land-cover classes, the question, and those classes."""
     from data_builders.imagery import templates as T
 
     options = list(dict.fromkeys(english for english, _ in T.EOLEARN_LULC_CLASSES.values()))
     instruction = T.CHOICE_INSTRUCTION["en"].format(
         subject="land cover", options=T.OPTION_SEPARATOR.join(options)
     )
-    return instruction, T.CHOICE_QUESTIONS["en"].format(subject="land cover")
+    return instruction, T.CHOICE_QUESTIONS["en"].format(subject="land cover"), options
 
 
 def answer_about_patch(repo: str) -> None:
@@ -96,8 +96,7 @@ def answer_about_patch(repo: str) -> None:
     model = AutoModelForImageTextToText.from_pretrained(repo).eval()
     processor = AutoProcessor.from_pretrained(repo)
     classifier = PatchClassifier(EOModel(model=model, processor=processor, name=repo))
-    instruction, question = land_cover_question()
-    options = instruction.rsplit(": ", 1)[1].rstrip(".").split("; ")
+    instruction, question, options = land_cover_question()
     prefix, query = classifier.prefix_and_query(instruction, [], question)
     patches = list(read_bigearthnet_examples("s2"))[:3]
     scores = classifier.score_answers(patches, query, options, classifier.encode_prefix(prefix))

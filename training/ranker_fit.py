@@ -29,7 +29,7 @@ from scipy.optimize import minimize
 from tqdm.auto import tqdm
 
 from georeset.errors import BadInputError
-from modeling.geoparsing.rank import FEATURES, Ranker, RankerWeights
+from modeling.geoparsing.rank import FEATURES, Ranker, RankerWeights, haversine_km
 
 if TYPE_CHECKING:
     from data_builders.geotext.corpora import Document
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 CORRECT_KM = 161.0
 """A candidate within this distance of the gold point is right: the Acc@161km convention of the benchmarks."""
-_EARTH_RADIUS_KM = 6371.0
 
 
 @dataclass
@@ -76,12 +75,6 @@ class RecordingRanker(Ranker):
         return results
 
 
-def _distance_km(lat1: float, lon1: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    la1, lo1, la2, lo2 = map(np.radians, (lat1, lon1, lats, lons))
-    a = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 def collect_examples(
     geoparser: Geoparser,
     documents: Iterable[Document],
@@ -107,7 +100,7 @@ def collect_examples(
     examples: list[RankingExample] = []
     try:
         for doc in tqdm(list(documents), desc="ranking features", unit="doc", disable=not progress):
-            gold = [t for t in doc.toponyms]
+            gold = doc.toponyms
             if not gold:
                 continue
             recorder.records.clear()
@@ -123,7 +116,10 @@ def collect_examples(
                     continue
                 lats = np.array([s.candidate.lat for s in scored], dtype=np.float64)
                 lons = np.array([s.candidate.lon for s in scored], dtype=np.float64)
-                correct = _distance_km(toponym.lat, toponym.lon, lats, lons) <= correct_km
+                correct = (
+                    haversine_km(np.array([toponym.lat]), np.array([toponym.lon]), lats, lons)[0]
+                    <= correct_km
+                )
                 if not correct.any():
                     report.skip("no candidate within the distance (not covered)")
                     continue

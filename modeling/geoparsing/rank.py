@@ -26,7 +26,7 @@ import os
 import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,15 +145,7 @@ class RankerWeights:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every setting."""
-        return {
-            "weights": dict(self.weights),
-            "nil_score": self.nil_score,
-            "temperature": self.temperature,
-            "context_iterations": self.context_iterations,
-            "context_top_n": self.context_top_n,
-            "proximity_scale_km": dict(self.proximity_scale_km),
-            "proximity_default_km": self.proximity_default_km,
-        }
+        return asdict(self)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> RankerWeights:
@@ -173,7 +165,7 @@ class RankerWeights:
         if unknown:
             raise BadInputError(f"ranker weights {path}: unknown features {unknown}; known: {list(FEATURES)}")
         defaults = cls()
-        settings = {k: data[k] for k in defaults.to_dict() if k in data and k != "weights"}
+        settings = {f.name: data[f.name] for f in fields(cls) if f.name in data and f.name != "weights"}
         return cls(
             weights={**defaults.weights, **{k: float(v) for k, v in data["weights"].items()}}, **settings
         )
@@ -187,7 +179,7 @@ def _capital(feature_code: str) -> float:
     return 0.5 if code == "PPLA" else 0.0
 
 
-def _haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
     """Great-circle distances between every point of the first set (rows) and the second (columns)."""
     la1, lo1 = np.radians(lat1)[:, None], np.radians(lon1)[:, None]
     la2, lo2 = np.radians(lat2)[None, :], np.radians(lon2)[None, :]
@@ -441,7 +433,7 @@ class Ranker:
                     key = (cand.country_code, cand.admin1_code)
                     mass = admin1_total[key] - own_admin1[k].get(key, 0.0)
                     context[i, col["admin1_context"]] = max(mass, 0.0) / n_others
-            dist = _haversine_km(group.lats, group.lons, point_lat, point_lon)
+            dist = haversine_km(group.lats, group.lons, point_lat, point_lon)
             scale = np.maximum(group.scales[:, None], point_scale[None, :])
             closeness = np.exp(-dist / scale) * point_mass[None, :]
             closeness[:, point_owner == k] = 0.0
@@ -489,4 +481,4 @@ def _names_in(text: str, names: Sequence[str]) -> bool:
     return False
 
 
-__all__ = ["FEATURES", "Ranker", "RankerWeights"]
+__all__ = ["FEATURES", "Ranker", "RankerWeights", "haversine_km"]

@@ -61,9 +61,10 @@ def test_the_demo_asks_the_closed_set_question_its_training_rows_ask():
     from data_builders.imagery import templates as T
     from georeset.demo_sentinel import land_cover_question
 
-    instruction, question = land_cover_question()
+    instruction, question, answers = land_cover_question()
     trained = T.CLASSIFICATION["en"][0]  # the "land cover" wording of the classification task
     assert "land cover" in trained["system"] and question == trained["user"]
     assert instruction.startswith(trained["system"].split("{options}")[0])
     options = instruction.rsplit(": ", 1)[1].rstrip(".").split(T.OPTION_SEPARATOR)
     assert {"forest", "grassland", "cultivated land"} <= set(options) and len(options) == len(set(options))
+    assert answers == options  # the demo scores exactly the listed options
