@@ -39,13 +39,17 @@ class CandidateSettings:
     """How many candidates to consider and how tolerant to be.
 
     Attributes:
-        top_k: candidates per mention; common names ("Springfield") need many so that context can choose.
+        top_k: candidates per mention from tolerant (fuzzy, partial) matching.
+        exact_top_k: exact matches kept per mention, however many `top_k` allows: a common name ("Santa Maria"
+            names 160 places) must keep its small homonyms, or the one the text means ("a municipality in Ilocos
+            Sur") never reaches the ranker; exact matches come most populous first.
         fuzzy: let the index match misspellings and near forms.
         partial: when nothing matches, try the longest sub-sequence of words that does.
         cache_size: looked-up surface forms kept in memory (names repeat across a corpus).
     """
 
     top_k: int = 30
+    exact_top_k: int = 200
     fuzzy: bool = True
     partial: bool = True
     cache_size: int = 100_000
@@ -75,7 +79,10 @@ class CandidateGenerator:
         settings = self.settings
         merged: dict[str, Candidate] = {}
         for variant in surface_variants(text):
-            for cand in self.index.lookup(variant, top_k=settings.top_k, fuzzy=settings.fuzzy):
+            found = self.index.lookup(variant, top_k=max(settings.top_k, settings.exact_top_k), fuzzy=False)
+            if len(found) < settings.top_k:  # exact matches leave room: the usual tolerant lookup
+                found = self.index.lookup(variant, top_k=settings.top_k, fuzzy=settings.fuzzy)
+            for cand in found:
                 kept = merged.get(cand.entity_id)
                 if kept is None or cand.match_score > kept.match_score:
                     merged[cand.entity_id] = cand

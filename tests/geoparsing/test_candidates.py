@@ -48,3 +48,12 @@ def test_cache_avoids_repeated_lookups(memory_index):
     before = memory_index.lookups
     generate("Boulder")
     assert memory_index.lookups == before
+
+
+def test_exact_homonyms_are_kept_beyond_top_k(memory_index):
+    # top_k bounds the tolerant matches; the small homonyms of a common name must still reach the ranker.
+    many = CandidateGenerator(memory_index, CandidateSettings(top_k=1, exact_top_k=10))("Paris")
+    assert {"E1", "E2", "E3"} <= {c.entity_id for c in many}
+    assert all(c.match_type == "exact" for c in many)
+    few = CandidateGenerator(memory_index, CandidateSettings(top_k=1, exact_top_k=1))("Paris")
+    assert len(few) == 1
