@@ -6,7 +6,8 @@ Features fall in two families:
   main name, population, feature type, prominence (number of names), whether a demonym or an abbreviation matched,
   and the "X, Y" pattern ("Paris, Texas": Y names a state or country that contains X);
 - *context*, from the document's other toponyms: do they share this candidate's country and first-level admin
-  unit, how near are they, and is the candidate's state or country named anywhere in the text.
+  unit, how near are they, and is the candidate's state or country named anywhere in the text, or named as where
+  the mention lies ("Aurora is a city in Hamilton County, Nebraska").
 
 Context is computed from the other mentions' current probabilities and refined for a few iterations, so that an
 unambiguous "Texas" pulls "Paris" towards Paris, TX. Mentions with the same text in a document are one group (one
@@ -36,6 +37,7 @@ from data_builders.gazetteer.normalize import normalize_name as _fold
 from data_builders.gazetteer.schema import LANG_ABBREVIATION, LANG_CODE, LANG_DEMONYM
 from data_builders.gazetteer.taxonomy import ADMIN1, ADMIN2, CONTINENT, COUNTRY, TYPE_PRIORITY
 from georeset.errors import BadInputError
+from modeling.geoparsing.admin_names import admin_named_in, fold_accents
 from modeling.geoparsing.candidates import surface_variants
 from modeling.geoparsing.countries import country_names
 from modeling.geoparsing.types import Mention, ScoredCandidate
@@ -60,6 +62,7 @@ FEATURES: tuple[str, ...] = (
     "admin1_context",
     "proximity",
     "admin_named",
+    "admin_near",
     "country_named",
 )
 
@@ -99,6 +102,9 @@ class RankerWeights:
             grows with the size of the larger of the two places (300 km for towns, 600 km for states, 1500 km
             for countries), whose representative points say little about where their territory lies.
         admin_named 1.5, country_named 0.75: the candidate's state or county / country is written in the text.
+        admin_near 1.5: ... and written as where the mention lies, after a locative word in its sentence ("Aurora
+            is a city in Hamilton County, Nebraska"): the way texts introduce a place, so it counts again, while a
+            state named further on in a long text may be about another of its places.
         nil_score 7.0: the score of "no match", set between what a fuzzy match of an obscure place scores (~5.5:
             below it, so no match) and what an exact match of a village scores (~9.5); a misspelt large city
             (~7.5 plus context) stays a match, with a confidence that says it is unsure.
@@ -123,6 +129,7 @@ class RankerWeights:
             "admin1_context": 1.5,
             "proximity": 1.0,
             "admin_named": 1.5,
+            "admin_near": 1.5,
             "country_named": 0.75,
         }
     )
@@ -283,6 +290,7 @@ class Ranker:
         self, text: str, mentions: Sequence[Mention], candidates: Sequence[Sequence[Candidate]]
     ) -> list[_Group]:
         by_key: dict[str, _Group] = {}
+        folded_text = fold_accents(text)
         for i, (mention, cands) in enumerate(zip(mentions, candidates, strict=True)):
             variants = surface_variants(mention.text)
             key = name = _fold(variants[-1] if variants else mention.text)
@@ -303,7 +311,7 @@ class Ranker:
                     [self.weights.scale_km(c.feature_type) for c in cands], dtype=np.float64
                 )
                 self._fill_static(group, mention)
-                self._fill_named(text, group)
+                self._fill_named(text, folded_text, group)
             group.mentions.append(i)
             self._fill_patterns(text, group, mention)
         return list(by_key.values())
@@ -328,8 +336,13 @@ class Ranker:
             )
 
     def _fill_patterns(self, text: str, group: _Group, mention: Mention) -> None:
-        """The "X, Y" features of one mention; a group keeps the strongest evidence of its mentions."""
+        """The "X, Y" and nearby-admin features of one mention; a group keeps the strongest evidence of its mentions."""
         col, static = self._col, group.static
+        located_in = fold_accents(_located_in_phrase(text, mention))
+        for i, cand in enumerate(group.candidates):
+            if not static[i, col["admin_near"]]:
+                admins = _admin_names(cand, group.key)
+                static[i, col["admin_near"]] = 1.0 if admins and admin_named_in(located_in, admins) else 0.0
         if _BEFORE_COMMA.search(text, max(0, mention.start - 60), mention.start):
             for i, cand in enumerate(group.candidates):
                 if cand.feature_type in _CONTAINER_TYPES:
@@ -440,25 +453,53 @@ class Ranker:
             context[:, col["proximity"]] = closeness.max(axis=1)
         return contexts
 
-    def _fill_named(self, text: str, group: _Group) -> None:
-        """Is the candidate's state, county or country written in the text (as words, not the mention itself)?"""
+    def _fill_named(self, text: str, folded_text: str, group: _Group) -> None:
+        """Is the candidate's state, county or country written in the text (as words, not the mention itself)?
+
+        Admin names are looked for as texts write them ("Rajasthan", "Pali district" for GeoNames' "Rājasthān",
+        "Pali District"): see `modeling.geoparsing.admin_names`. `folded_text` is the text with accents folded.
+        """
         col, context = self._col, group.static
         for i, cand in enumerate(group.candidates):
-            admins = []
-            if cand.feature_type not in (ADMIN1, COUNTRY):
-                admins.append(cand.admin1_name)
-                if cand.feature_type != ADMIN2:
-                    admins.append(cand.admin2_name)
-            # An admin unit named after the place itself ("Dublin City" for Dublin) is no cue: "Dublin City
-            # Schools" in an Ohio paper would otherwise vote for Ireland.
-            admins = [a for a in admins if a and not _contains_words(_fold(a), group.key)]
-            context[i, col["admin_named"]] = 1.0 if admins and _names_in(text, admins) else 0.0
+            admins = _admin_names(cand, group.key)
+            context[i, col["admin_named"]] = 1.0 if admins and admin_named_in(folded_text, admins) else 0.0
             if cand.country_code and cand.feature_type != COUNTRY:
                 names = country_names(cand.country_code)
                 context[i, col["country_named"]] = 1.0 if _names_in(text, names) else 0.0
 
 
 _NAME_PATTERNS: OrderedDict[str, re.Pattern] = OrderedDict()
+_SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z\"“])|\n")
+_LOCATIVE = re.compile(r"\b(?:in|of|near|within|outside)\b")
+_SENTENCE_AFTER_CHARS = 200
+
+
+def _admin_names(cand: Candidate, key: str) -> list[str]:
+    """The names of the admin units above a candidate that would be a cue if the text wrote them.
+
+    An admin unit named after the place itself ("Dublin City" for Dublin) is no cue: "Dublin City Schools" in an
+    Ohio paper would otherwise vote for Ireland.
+    """
+    admins = []
+    if cand.feature_type not in (ADMIN1, COUNTRY):
+        admins.append(cand.admin1_name)
+        if cand.feature_type != ADMIN2:
+            admins.append(cand.admin2_name)
+    return [a for a in admins if a and not _contains_words(_fold(a), key)]
+
+
+def _located_in_phrase(text: str, mention: Mention) -> str:
+    """What the mention's sentence says it lies in: the rest of the sentence after a locative word.
+
+    "Aurora is a city in Hamilton County, Nebraska." -> " Hamilton County, Nebraska."; "Ontario and New York"
+    has no locative word, so nothing: a list of places says nothing of where each lies.
+    """
+    after = text[mention.end : mention.end + _SENTENCE_AFTER_CHARS]
+    end = _SENTENCE_END.search(after)
+    if end:
+        after = after[: end.start() + 1]
+    locative = _LOCATIVE.search(after)
+    return after[locative.end() :] if locative else ""
 
 
 def _contains_words(phrase: str, key: str) -> bool:

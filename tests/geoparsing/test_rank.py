@@ -95,3 +95,32 @@ def test_an_admin_unit_named_after_the_place_is_no_cue(memory_index):
     ((scored, _),) = Ranker(memory_index).rank(text, [Mention(start, start + 5, "Paris")], [candidates])
     paris_fr = next(s for s in scored if s.candidate.entity_id == "E1")
     assert paris_fr.features["admin_named"] == 0.0
+
+
+def test_admin_written_where_the_mention_lies(memory_index):
+    # Both states are written; only Tennessee is where the text says Paris lies.
+    text = "Paris is a small city in Henry County, Tennessee. The Texas team visited on Monday."
+    ((scored, _),) = _rank(memory_index, text, ["Paris"])
+    top = scored[0]
+    assert top.candidate.entity_id == "E3"
+    assert top.features["admin_near"] == 1.0 and top.features["admin_named"] == 1.0
+    by_id = {s.candidate.entity_id: s for s in scored}
+    assert by_id["E2"].features["admin_near"] == 0.0 and by_id["E2"].features["admin_named"] == 1.0
+    unaware = Ranker(memory_index)
+    unaware.weights.weights["admin_near"] = 0.0
+    mention = Mention(0, 5, "Paris")
+    ((without, _),) = unaware.rank(text, [mention], [CandidateGenerator(memory_index)("Paris")])
+    assert without[0].candidate.entity_id == "E2"  # the cue is what decides
+
+
+def test_a_list_of_places_says_nothing_of_where_one_lies(memory_index):
+    ((scored, _),) = _rank(memory_index, "Paris and Lamar County, Texas, got rain.", ["Paris"])
+    by_id = {s.candidate.entity_id: s for s in scored}
+    assert by_id["E2"].features["admin_near"] == 0.0
+    assert by_id["E2"].features["admin_named"] == 1.0
+
+
+def test_admin_names_match_without_accents(memory_index):
+    ((scored, _),) = _rank(memory_index, "Paris, in Ile-de-France, was calm.", ["Paris"])
+    by_id = {s.candidate.entity_id: s for s in scored}
+    assert by_id["E1"].features["admin_named"] == 1.0
