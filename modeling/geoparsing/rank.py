@@ -102,9 +102,9 @@ class RankerWeights:
             grows with the size of the larger of the two places (300 km for towns, 600 km for states, 1500 km
             for countries), whose representative points say little about where their territory lies.
         admin_named 1.5, country_named 0.75: the candidate's state or county / country is written in the text.
-        admin_near 1.5: ... and written as where the mention lies, after a locative word in its sentence ("Aurora
-            is a city in Hamilton County, Nebraska"): the way texts introduce a place, so it counts again, while a
-            state named further on in a long text may be about another of its places.
+        admin_near 1.5: ... and written as where the mention lies, after a locative word in the sentence that
+            first names it ("Aurora is a city in Hamilton County, Nebraska"): the way texts introduce a place, so
+            it counts again, while a state named further on in a long text may be about another of its places.
         nil_score 7.0: the score of "no match", set between what a fuzzy match of an obscure place scores (~5.5:
             below it, so no match) and what an exact match of a village scores (~9.5); a misspelt large city
             (~7.5 plus context) stays a match, with a confidence that says it is unsure.
@@ -338,9 +338,9 @@ class Ranker:
     def _fill_patterns(self, text: str, group: _Group, mention: Mention) -> None:
         """The "X, Y" and nearby-admin features of one mention; a group keeps the strongest evidence of its mentions."""
         col, static = self._col, group.static
-        located_in = fold_accents(_located_in_phrase(text, mention))
-        for i, cand in enumerate(group.candidates):
-            if not static[i, col["admin_near"]]:
+        if len(group.mentions) == 1:  # texts say where a place lies when they introduce it
+            located_in = fold_accents(_located_in_phrase(text, mention))
+            for i, cand in enumerate(group.candidates):
                 admins = _admin_names(cand, group.key)
                 static[i, col["admin_near"]] = 1.0 if admins and admin_named_in(located_in, admins) else 0.0
         if _BEFORE_COMMA.search(text, max(0, mention.start - 60), mention.start):
@@ -498,6 +498,9 @@ def _located_in_phrase(text: str, mention: Mention) -> str:
     end = _SENTENCE_END.search(after)
     if end:
         after = after[: end.start() + 1]
+    again = after.find(mention.text)
+    if again >= 0:  # "... named after his hometown of Aurora, Illinois": that Aurora is another place
+        after = after[:again]
     locative = _LOCATIVE.search(after)
     return after[locative.end() :] if locative else ""
 
