@@ -124,3 +124,12 @@ def test_admin_names_match_without_accents(memory_index):
     ((scored, _),) = _rank(memory_index, "Paris, in Ile-de-France, was calm.", ["Paris"])
     by_id = {s.candidate.entity_id: s for s in scored}
     assert by_id["E1"].features["admin_named"] == 1.0
+
+
+def test_where_a_place_lies_is_read_where_it_is_introduced(memory_index):
+    later = "Paris got rain. Paris is a small city in Henry County, Tennessee."
+    (scored, _), _ = _rank(memory_index, later, ["Paris", "Paris"])
+    assert {s.candidate.entity_id: s for s in scored}["E3"].features["admin_near"] == 0.0
+    named_after = "Paris is a small town named after the Paris in Henry County, Tennessee."
+    ((scored, _),) = _rank(memory_index, named_after, ["Paris"])
+    assert {s.candidate.entity_id: s for s in scored}["E3"].features["admin_near"] == 0.0
