@@ -430,26 +430,37 @@ class Ranker:
             own_admin1.append(admin1s)
         point_lat, point_lon = np.array(lats), np.array(lons)
         point_mass, point_owner, point_scale = np.array(masses), np.array(owners), np.array(scales)
-        n_others = float(len(active) - 1)
         contexts = []
         for group in groups:
             context = np.zeros_like(group.static)
             contexts.append(context)
-            if not group.candidates or n_others < 1:
+            if not group.candidates:
                 continue
             k = active.index(group)
+            # A name that contains this one, or is contained in it, is no independent evidence: "Dublin City
+            # Council" would vote for Ireland's Dublin City in an Ohio paper's story about Dublin.
+            echoes = [
+                j
+                for j, other in enumerate(active)
+                if j != k and (_contains_words(other.key, group.key) or _contains_words(group.key, other.key))
+            ]
+            n_others = float(len(active) - 1 - len(echoes))
+            if n_others < 1:
+                continue
             for i, cand in enumerate(group.candidates):
                 if cand.country_code:
-                    mass = country_total[cand.country_code] - own_country[k].get(cand.country_code, 0.0)
+                    mass = country_total[cand.country_code] - sum(
+                        own_country[j].get(cand.country_code, 0.0) for j in (k, *echoes)
+                    )
                     context[i, col["country_context"]] = max(mass, 0.0) / n_others
                 if cand.admin1_code:
                     key = (cand.country_code, cand.admin1_code)
-                    mass = admin1_total[key] - own_admin1[k].get(key, 0.0)
+                    mass = admin1_total[key] - sum(own_admin1[j].get(key, 0.0) for j in (k, *echoes))
                     context[i, col["admin1_context"]] = max(mass, 0.0) / n_others
             dist = haversine_km(group.lats, group.lons, point_lat, point_lon)
             scale = np.maximum(group.scales[:, None], point_scale[None, :])
             closeness = np.exp(-dist / scale) * point_mass[None, :]
-            closeness[:, point_owner == k] = 0.0
+            closeness[:, np.isin(point_owner, (k, *echoes))] = 0.0
             context[:, col["proximity"]] = closeness.max(axis=1)
         return contexts
 

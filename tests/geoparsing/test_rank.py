@@ -133,3 +133,16 @@ def test_where_a_place_lies_is_read_where_it_is_introduced(memory_index):
     named_after = "Paris is a small town named after the Paris in Henry County, Tennessee."
     ((scored, _),) = _rank(memory_index, named_after, ["Paris"])
     assert {s.candidate.entity_id: s for s in scored}["E3"].features["admin_near"] == 0.0
+
+
+def test_a_name_inside_another_is_no_evidence_for_it(memory_index):
+    # "Paris City Council" found as a place "Paris City" (here: France's Paris) must not vote for France's Paris.
+    text = "The Paris City Council met. Paris got rain."
+    generate = CandidateGenerator(memory_index)
+    paris = generate("Paris")
+    france = [c for c in paris if c.entity_id == "E1"]
+    mentions = [Mention(28, 33, "Paris"), Mention(4, 14, "Paris City")]
+    ((scored, _), (_, _)) = Ranker(memory_index).rank(text, mentions, [paris, france])
+    by_id = {s.candidate.entity_id: s for s in scored}
+    assert by_id["E1"].features["proximity"] == 0.0
+    assert by_id["E1"].features["country_context"] == 0.0
