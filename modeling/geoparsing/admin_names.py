@@ -48,7 +48,7 @@ FOREIGN_GENERIC_SUFFIXES = frozenset(
 """Generic words after the core in GeoNames' local names, which English text drops ("Gansu Sheng")."""
 
 _MIN_CORE_CHARS = 3
-_PATTERNS: OrderedDict[str, tuple[str, re.Pattern] | None] = OrderedDict()
+_PATTERNS: OrderedDict[str, tuple[str, _LazyPattern] | None] = OrderedDict()
 _CACHE_SIZE = 50_000
 
 
@@ -60,10 +60,11 @@ def fold_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def admin_name_pattern(name: str) -> tuple[str, re.Pattern] | None:
-    """(core, pattern) for finding an admin unit's name in accent-folded text; None for a name too short to trust.
+def admin_name_pattern(name: str) -> tuple[str, _LazyPattern] | None:
+    """(word, pattern) for finding an admin unit's name in accent-folded text; None for a name too short to trust.
 
-    The core is a plain substring of every match, for a cheap test before the regular expression runs.
+    The word is a plain substring of every match, for a cheap test before the regular expression runs (and is
+    compiled: most admin names of a document's candidates are never written in it).
     """
     if name in _PATTERNS:
         return _PATTERNS[name]
@@ -74,7 +75,22 @@ def admin_name_pattern(name: str) -> tuple[str, re.Pattern] | None:
     return result
 
 
-def _build(name: str) -> tuple[str, re.Pattern] | None:
+class _LazyPattern:
+    """A regular expression compiled on its first search."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern | None = None
+
+    def search(self, text: str) -> re.Match | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled.search(text)
+
+
+def _build(name: str) -> tuple[str, _LazyPattern] | None:
     words = fold_accents(name).split()
     generic = ""
     if len(words) > 2 and words[1].lower() == "of" and words[0].lower() in ENGLISH_GENERIC_WORDS:
@@ -95,7 +111,7 @@ def _build(name: str) -> tuple[str, re.Pattern] | None:
         pattern = rf"(?<!\w){core_re}\s+(?i:{g})(?!\w)|(?<!\w)(?i:{g})\s+of\s+(?:the\s+)?{core_re}(?!\w)"
     else:
         pattern = rf"(?<!\w){core_re}(?!\w)"
-    return words[0], re.compile(pattern)
+    return words[0], _LazyPattern(pattern)
 
 
 def admin_named_in(folded_text: str, names: list[str]) -> bool:

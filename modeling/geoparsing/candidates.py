@@ -79,9 +79,10 @@ class CandidateGenerator:
         settings = self.settings
         merged: dict[str, Candidate] = {}
         for variant in surface_variants(text):
-            found = self.index.lookup(variant, top_k=max(settings.top_k, settings.exact_top_k), fuzzy=False)
-            if len(found) < settings.top_k:  # exact matches leave room: the usual tolerant lookup
-                found = self.index.lookup(variant, top_k=settings.top_k, fuzzy=settings.fuzzy)
+            found = self.index.lookup(variant, top_k=settings.top_k, fuzzy=settings.fuzzy)
+            if len(found) >= settings.top_k < settings.exact_top_k and found[-1].match_type == "exact":
+                # exact matches (which come first) filled every slot: there may be more homonyms
+                found = self.index.lookup(variant, top_k=settings.exact_top_k, fuzzy=False)
             for cand in found:
                 kept = merged.get(cand.entity_id)
                 if kept is None or cand.match_score > kept.match_score:

@@ -264,10 +264,11 @@ class Ranker:
             scores = features @ weights
             probs = self._softmax(scores)
             order = np.argsort(-scores, kind="stable")
+            rows = np.round(features, 4).tolist()
             scored = [
                 ScoredCandidate(
                     candidate=group.candidates[i],
-                    features={name: round(float(features[i, j]), 4) for j, name in enumerate(FEATURES)},
+                    features=dict(zip(FEATURES, rows[i], strict=True)),
                     score=float(scores[i]),
                     probability=float(probs[i]),
                 )
@@ -460,7 +461,8 @@ class Ranker:
             dist = haversine_km(group.lats, group.lons, point_lat, point_lon)
             scale = np.maximum(group.scales[:, None], point_scale[None, :])
             closeness = np.exp(-dist / scale) * point_mass[None, :]
-            closeness[:, np.isin(point_owner, (k, *echoes))] = 0.0
+            for owner in (k, *echoes):
+                closeness[:, point_owner == owner] = 0.0
             context[:, col["proximity"]] = closeness.max(axis=1)
         return contexts
 
