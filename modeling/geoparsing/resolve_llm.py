@@ -39,6 +39,8 @@ OPTION_LABELS = "ABCDEFGHIJ"
 
 SYSTEM_PROMPT = "You link place names in texts to gazetteer entries."
 CONTEXT_WIDTH = 160
+"""Characters of text on each side of the mention: the cues (a state named, a nearby town) are usually close, and
+prompt length is what a CPU pays for, in training and at inference."""
 LEAD_CHARS = 120
 CUE_THRESHOLD = 0.5
 """A context feature of the ranker (share of the other places in the candidate's country, closeness to them) at or
@@ -47,8 +49,6 @@ RESOLVER_CONFIG_FILE = "resolver_config.json"
 DEFAULT_LLM_WEIGHT = 1.0
 """How much the LLM's option probabilities count against the ranker's when nothing fitted says otherwise (an equal
 product of experts); `train_resolver.py` fits the weight of a tuned adapter on its distant validation split."""
-"""Characters of text on each side of the mention: the cues (a state named, a nearby town) are usually close, and
-prompt length is what a CPU pays for, in training and at inference."""
 SCORINGS = ("option-text", "letter")
 DEFAULT_SCORING = "option-text"
 CLOZE_CUE = "In this text, {mention} is the place:"
