@@ -64,6 +64,7 @@ FEATURES: tuple[str, ...] = (
     "admin_named",
     "admin_near",
     "country_named",
+    "holds_mentioned",
 )
 
 _CONTAINER_TYPES = (COUNTRY, ADMIN1, ADMIN2, CONTINENT)
@@ -105,6 +106,10 @@ class RankerWeights:
         admin_near 1.5: ... and written as where the mention lies, after a locative word in the sentence that
             first names it ("Aurora is a city in Hamilton County, Nebraska"): the way texts introduce a place, so
             it counts again, while a state named further on in a long text may be about another of its places.
+        holds_mentioned 1.0: a county candidate holds a place that the text also names, as one of that name's
+            candidates ("Paris and Henry County": Henry County, Tennessee holds a Paris); the converse of
+            admin_named, weaker because a common town name has a candidate in many counties. Not for states: a
+            state holds a candidate of nearly every common town name.
         nil_score 7.0: the score of "no match", set between what a fuzzy match of an obscure place scores (~5.5:
             below it, so no match) and what an exact match of a village scores (~9.5); a misspelt large city
             (~7.5 plus context) stays a match, with a confidence that says it is unsure.
@@ -131,6 +136,7 @@ class RankerWeights:
             "admin_named": 1.5,
             "admin_near": 1.5,
             "country_named": 0.75,
+            "holds_mentioned": 1.0,
         }
     )
     nil_score: float = 7.0
@@ -249,6 +255,7 @@ class Ranker:
         groups = self._groups(
             text, [*mentions, *(m for m, _ in context)], [*candidates, *(c for _, c in context)]
         )
+        self._fill_holds_mentioned(groups)
         weights = self.weights.vector()
         for group in groups:
             group.context = np.zeros_like(group.static)
@@ -394,6 +401,26 @@ class Ranker:
         if len(self._containers) > 50_000:
             self._containers.popitem(last=False)
         return result
+
+    def _fill_holds_mentioned(self, groups: Sequence[_Group]) -> None:
+        """Does a county candidate hold a candidate of another name of the text?"""
+        col = self._col["holds_mentioned"]
+        owners: dict[tuple[str, str, str], set[int]] = defaultdict(set)
+        for k, group in enumerate(groups):
+            for cand in group.candidates:
+                if cand.feature_type in (COUNTRY, CONTINENT) or not cand.admin1_code:
+                    continue
+                if cand.feature_type not in (ADMIN1, ADMIN2) and cand.admin2_name:
+                    owners[(cand.country_code, cand.admin1_code, _fold(cand.admin2_name))].add(k)
+        for k, group in enumerate(groups):
+            for i, cand in enumerate(group.candidates):
+                if cand.feature_type != ADMIN2:
+                    continue
+                key = (cand.country_code, cand.admin1_code, _fold(cand.admin2_name or cand.name))
+                others = [j for j in owners.get(key, ()) if j != k]
+                # a name inside this one ("Henry" in "Henry County") is no independent evidence
+                if any(not _contains_words(group.key, groups[j].key) for j in others):
+                    group.static[i, col] = 1.0
 
     # ---------------------------------------------------------------------------------------------- context
     def _contexts(self, groups: Sequence[_Group]) -> list[np.ndarray]:

@@ -146,3 +146,45 @@ def test_a_name_inside_another_is_no_evidence_for_it(memory_index):
     by_id = {s.candidate.entity_id: s for s in scored}
     assert by_id["E1"].features["proximity"] == 0.0
     assert by_id["E1"].features["country_context"] == 0.0
+
+
+def test_a_county_holding_a_named_town_is_the_county_meant():
+    from tests.geoparsing.conftest import PLACES, MemoryIndex
+
+    paris = [p for p in PLACES if p[0] in ("E1", "E3")]  # Paris, France and Paris, Henry County, Tennessee
+    counties = [
+        (
+            "H1",
+            "Henry County",
+            "admin2",
+            "US",
+            "TN",
+            "Tennessee",
+            "Henry County",
+            32_000,
+            36.33,
+            -88.3,
+            [],
+            1,
+        ),
+        (
+            "H2",
+            "Henry County",
+            "admin2",
+            "US",
+            "GA",
+            "Georgia",
+            "Henry County",
+            240_000,
+            33.45,
+            -84.15,
+            [],
+            2,
+        ),
+    ]
+    index = MemoryIndex(paris + counties)
+    ranked = _rank(index, "Paris and Henry County got rain.", ["Paris", "Henry County"])
+    county = {s.candidate.entity_id: s for s in ranked[1][0]}
+    assert county["H1"].features["holds_mentioned"] == 1.0
+    assert county["H2"].features["holds_mentioned"] == 0.0
+    assert ranked[1][0][0].candidate.entity_id == "H1"
