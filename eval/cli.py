@@ -31,7 +31,14 @@ def _geoparsing(args: argparse.Namespace) -> int:
     load_s = time.perf_counter() - started
     if args.compare:
         return _compare(args, corpus, geoparser, index)
-    evaluation = evaluate_geoparser(corpus, geoparser, mode=args.mode, index=index, progress=not args.quiet)
+    evaluation = evaluate_geoparser(
+        corpus,
+        geoparser,
+        mode=args.mode,
+        index=index,
+        progress=not args.quiet,
+        collection_context=args.collection_context,
+    )
     evaluation.report["timing"]["load_geoparser_s"] = round(load_s, 3)
     evaluation.report["settings"] = {
         "corpus_path": str(Path(args.corpus).resolve()),
@@ -39,6 +46,7 @@ def _geoparsing(args: argparse.Namespace) -> int:
         "resolver": args.resolver,
         "gazetteer": str(args.gazetteer) if args.gazetteer else None,
         "lang": args.lang,
+        "collection_context": args.collection_context,
     }
     write_report(evaluation, args.out)
     if args.plot:
@@ -182,6 +190,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     geo.add_argument("--plot", type=Path, help="also write the error-distance plot (PNG)")
     geo.add_argument("--details", type=Path, help="also write one JSON line per toponym, for error analysis")
     geo.add_argument("--no-coverage", action="store_true", help="skip the gazetteer coverage check")
+    geo.add_argument(
+        "--collection-context",
+        action="store_true",
+        help="documents of one source (LGL's feeds) inform each other: two passes, each document's home learnt "
+        "from its source's other documents; published systems resolve each document alone",
+    )
     geo.add_argument("--quiet", action="store_true", help="no progress bars")
     geo.set_defaults(func=_geoparsing)
 

@@ -68,8 +68,8 @@ class RecordingRanker(Ranker):
         super().__init__(index, weights)
         self.records: dict[tuple[int, int], list] = {}
 
-    def rank(self, text, mentions, candidates, context=()):  # noqa: D102 - same contract as Ranker.rank
-        results = super().rank(text, mentions, candidates, context)
+    def rank(self, text, mentions, candidates, context=(), home=None):  # noqa: D102 - as Ranker.rank
+        results = super().rank(text, mentions, candidates, context, home=home)
         for mention, (scored, _) in zip(mentions, results, strict=True):
             self.records[(mention.start, mention.end)] = scored
         return results

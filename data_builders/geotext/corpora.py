@@ -65,6 +65,9 @@ class Document:
     doc_id: str
     text: str
     toponyms: list[GoldToponym] = field(default_factory=list)
+    source: str = ""
+    """Where the document comes from, when the format says (LGL's feed id): one source's documents share a locale,
+    which `Geoparser.resolve_collection` can use."""
 
 
 @dataclass
@@ -241,7 +244,11 @@ def _xml_toponym(
     )
 
 
-def _read_lgl(path: Path) -> Iterator[tuple[str, str, list[_RawToponym]]]:
+_RawDocument = tuple[str, str, list[_RawToponym], str]
+"""(document id, text, toponyms, source) as a reader yields them."""
+
+
+def _read_lgl(path: Path) -> Iterator[_RawDocument]:
     for index, article in enumerate(_parse_xml(path).iter("article")):
         doc_id = article.get("docid") or str(index)
         where = f"corpus {path}, article {doc_id}"
@@ -257,10 +264,10 @@ def _read_lgl(path: Path) -> Iterator[tuple[str, str, list[_RawToponym]]]:
                     geonames_id = _int(gaztag.get("geonameid"), where, "geonameid")
                 name = gaztag.findtext("name") or ""
             toponyms.append(_xml_toponym(topo, "phrase", where, lat, lon, name, geonames_id))
-        yield doc_id, article.findtext("text") or "", toponyms
+        yield doc_id, article.findtext("text") or "", toponyms, article.findtext("feedid") or ""
 
 
-def _read_geovirus(path: Path) -> Iterator[tuple[str, str, list[_RawToponym]]]:
+def _read_geovirus(path: Path) -> Iterator[_RawDocument]:
     for index, article in enumerate(_parse_xml(path).iter("article")):
         doc_id = str(index)
         where = f"corpus {path}, article {index}"
@@ -270,10 +277,10 @@ def _read_geovirus(path: Path) -> Iterator[tuple[str, str, list[_RawToponym]]]:
             lon = _coordinate(loc.findtext("lon"), where, "lon")
             page_title = (loc.findtext("page") or "").rsplit("/", 1)[-1].replace("_", " ")
             toponyms.append(_xml_toponym(loc, "name", where, lat, lon, page_title))
-        yield doc_id, article.findtext("text") or "", toponyms
+        yield doc_id, article.findtext("text") or "", toponyms, ""
 
 
-def _read_eupeg_xml(path: Path) -> Iterator[tuple[str, str, list[_RawToponym]]]:
+def _read_eupeg_xml(path: Path) -> Iterator[_RawDocument]:
     for index, entry in enumerate(_parse_xml(path).iter("entry")):
         where = f"corpus {path}, entry {index}"
         toponyms = []
@@ -288,7 +295,7 @@ def _read_eupeg_xml(path: Path) -> Iterator[tuple[str, str, list[_RawToponym]]]:
             toponyms.append(
                 _xml_toponym(topo, "phrase", where, lat, lon, topo.findtext("place/placename") or "")
             )
-        yield str(index), entry.findtext("text") or "", toponyms
+        yield str(index), entry.findtext("text") or "", toponyms, ""
 
 
 def _texts_folder(gold_file: Path) -> Path:
@@ -306,7 +313,7 @@ def _texts_folder(gold_file: Path) -> Path:
     raise BadInputError(f"corpus {gold_file}: no folder of document texts found (tried {tried})")
 
 
-def _read_gold_lines(path: Path, limit: int | None) -> Iterator[tuple[str, str, list[_RawToponym]]]:
+def _read_gold_lines(path: Path, limit: int | None) -> Iterator[_RawDocument]:
     texts = _texts_folder(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -346,7 +353,7 @@ def _read_gold_lines(path: Path, limit: int | None) -> Iterator[tuple[str, str, 
                     where=where,
                 )
             )
-        yield str(index), text, toponyms
+        yield str(index), text, toponyms, ""
 
 
 # ------------------------------------------------------------------------------------------------------------ loading
@@ -357,19 +364,19 @@ def _span_matches(text: str, topo: _RawToponym, shift: int) -> bool:
     return 0 <= start < end <= len(text) and text[start:end] == topo.text
 
 
-def _best_shift(raw_docs: list[tuple[str, str, list[_RawToponym]]]) -> tuple[int, int]:
+def _best_shift(raw_docs: list[_RawDocument]) -> tuple[int, int]:
     """The offset shift under which most annotations agree with the text (0 unless another shift does better).
 
     Returns:
         The shift, and how many annotations disagree with the text as written (shift 0).
     """
     counts = {shift: 0 for shift in (0, *CANDIDATE_SHIFTS)}
-    for _, text, toponyms in raw_docs:
+    for _, text, toponyms, _ in raw_docs:
         for topo in toponyms:
             for shift in counts:
                 counts[shift] += _span_matches(text, topo, shift)
     best = max(counts, key=lambda s: (counts[s], s == 0))
-    total = sum(len(t) for _, _, t in raw_docs)
+    total = sum(len(t) for _, _, t, _ in raw_docs)
     shift = best if counts[best] > counts[0] and counts[best] * 2 > total else 0
     return shift, total - counts[0]
 
@@ -427,7 +434,7 @@ def load_corpus(path: str | Path, limit: int | None = None, format: str | None =
         offset_shift=shift,
         unshifted_mismatches=unshifted_mismatches,
     )
-    for doc_id, text, raw_toponyms in raw_docs:
+    for doc_id, text, raw_toponyms, doc_source in raw_docs:
         toponyms = []
         for raw in raw_toponyms:
             start, end = raw.start + shift, raw.end + shift
@@ -449,7 +456,7 @@ def load_corpus(path: str | Path, limit: int | None = None, format: str | None =
                 lat = lon = None
             toponyms.append(GoldToponym(start, end, raw.text, lat, lon, raw.geonames_id, raw.name))
         toponyms.sort(key=lambda t: (t.start, t.end))
-        corpus.documents.append(Document(doc_id=doc_id, text=text, toponyms=toponyms))
+        corpus.documents.append(Document(doc_id=doc_id, text=text, toponyms=toponyms, source=doc_source))
     return corpus
 
 

@@ -136,6 +136,40 @@ def _gold_mode(corpus: Corpus, geoparser: Any, progress: bool) -> Iterator[Outco
             yield Outcome(doc.doc_id, gold, Prediction.from_toponym(toponym))
 
 
+def _gold_collection_mode(corpus: Corpus, geoparser: Any, progress: bool) -> Iterator[Outcome]:
+    """Gold mode with collection context: the documents of one source inform each other (two passes)."""
+    docs = [doc for doc in corpus.documents if doc.toponyms]
+    results = geoparser.resolve_collection(
+        [(doc.text, [(t.start, t.end) for t in doc.toponyms]) for doc in docs], [doc.source for doc in docs]
+    )
+    for doc, toponyms in zip(docs, results, strict=True):
+        for gold, toponym in zip(doc.toponyms, toponyms, strict=True):
+            yield Outcome(doc.doc_id, gold, Prediction.from_toponym(toponym))
+
+
+def _e2e_collection_mode(corpus: Corpus, geoparser: Any, progress: bool) -> Iterator[Outcome]:
+    """End-to-end mode with collection context (recognition once, resolution in two passes)."""
+    parsed = geoparser.parse_collection(
+        [doc.text for doc in corpus.documents], [doc.source for doc in corpus.documents]
+    )
+    yield from _e2e_outcomes(corpus.documents, parsed)
+
+
+def _e2e_outcomes(documents: Sequence[Document], parsed: Sequence[Any]) -> Iterator[Outcome]:
+    for doc, result in zip(documents, parsed, strict=True):
+        predictions = [Prediction.from_toponym(t) for t in result.toponyms]
+        pairs = match_spans(
+            [(p.start, p.end) for p in predictions], [(g.start, g.end) for g in doc.toponyms], overlap=True
+        )
+        by_gold = {g: p for p, g in pairs}
+        matched_predictions = set(by_gold.values())
+        for g, gold in enumerate(doc.toponyms):
+            yield Outcome(doc.doc_id, gold, predictions[by_gold[g]] if g in by_gold else None)
+        for p, prediction in enumerate(predictions):
+            if p not in matched_predictions:
+                yield Outcome(doc.doc_id, None, prediction)
+
+
 def _batches(documents: Sequence[Document], size: int) -> Iterator[Sequence[Document]]:
     for i in range(0, len(documents), size):
         yield documents[i : i + size]
@@ -152,20 +186,7 @@ def _e2e_mode(corpus: Corpus, geoparser: Any, progress: bool) -> Iterator[Outcom
                     f"while geoparsing documents {batch[0].doc_id}..{batch[-1].doc_id} of {corpus.path}"
                 )
                 raise
-            for doc, result in zip(batch, parsed, strict=True):
-                predictions = [Prediction.from_toponym(t) for t in result.toponyms]
-                pairs = match_spans(
-                    [(p.start, p.end) for p in predictions],
-                    [(g.start, g.end) for g in doc.toponyms],
-                    overlap=True,
-                )
-                by_gold = {g: p for p, g in pairs}
-                matched_predictions = set(by_gold.values())
-                for g, gold in enumerate(doc.toponyms):
-                    yield Outcome(doc.doc_id, gold, predictions[by_gold[g]] if g in by_gold else None)
-                for p, prediction in enumerate(predictions):
-                    if p not in matched_predictions:
-                        yield Outcome(doc.doc_id, None, prediction)
+            yield from _e2e_outcomes(batch, parsed)
             bar.update(len(batch))
 
 
@@ -257,6 +278,7 @@ def evaluate_geoparser(
     mode: str = "gold",
     index: CandidateIndex | None = None,
     progress: bool = True,
+    collection_context: bool = False,
 ) -> Evaluation:
     """Geoparse a corpus and score it.
 
@@ -266,6 +288,8 @@ def evaluate_geoparser(
         mode: `gold` (spans given, resolution only) or `e2e` (raw text).
         index: the gazetteer index for `coverage_cap`; None leaves coverage out.
         progress: show tqdm progress bars.
+        collection_context: let documents of one source (LGL's feeds) inform each other
+            (`Geoparser.resolve_collection` / `parse_collection`); the corpus must name sources.
 
     Returns:
         The report (keys `acc_at_161km`, `mean_error_km`, `median_error_km`, `auc`, `precision`, `recall`, `f1`,
@@ -275,7 +299,15 @@ def evaluate_geoparser(
     if mode not in MODES:
         raise BadInputError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
     started, cpu_started = time.perf_counter(), time.process_time()
-    run = _gold_mode if mode == "gold" else _e2e_mode
+    if collection_context:
+        if not any(doc.source for doc in corpus.documents):
+            raise BadInputError(
+                f"corpus {corpus.path}: collection context needs documents that name their source "
+                f"(LGL's <feedid>); the {corpus.format} format does not"
+            )
+        run = _gold_collection_mode if mode == "gold" else _e2e_collection_mode
+    else:
+        run = _gold_mode if mode == "gold" else _e2e_mode
     outcomes = list(run(corpus, geoparser, progress))
     geoparse_s = time.perf_counter() - started
     # CPU time of this process: on a shared machine, wall-clock throughput understates what the code can do.

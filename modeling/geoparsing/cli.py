@@ -3,6 +3,7 @@
 georeset geoparse "Flooding hit Paris, Texas."                      # one JSON object per document
 echo "Les inondations ont touché Nîmes." | georeset geoparse --lang auto
 georeset geoparse --input docs.jsonl --output out.jsonl             # {"text": ...} per line in, JSONL out
+georeset geoparse --input news.jsonl --source-field feed            # a feed's articles inform each other
 georeset geoparse --format geojson "Snow in Denver and Boulder."    # a FeatureCollection per document
 """
 
@@ -58,6 +59,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--ner", default=None, help="spaCy pipeline name or path replacing the default")
     parser.add_argument("--text-field", default="text", help="the field holding the text in JSONL input")
+    parser.add_argument(
+        "--source-field",
+        default=None,
+        help="JSONL input: the field naming each document's source (a paper, a feed); documents of one source "
+        "then inform each other (collection context: two passes over the whole input)",
+    )
     parser.add_argument("--batch-size", type=int, default=32, help="documents per batch")
     parser.add_argument("--candidates", action="store_true", help="include the considered candidates")
     parser.add_argument("--no-geometry", action="store_true", help="leave out GeoJSON geometries")
@@ -117,6 +124,8 @@ def run_geoparse(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise BadInputError(f"--batch-size {args.batch_size}: must be at least 1")
     documents, from_jsonl = _documents(args)
+    if args.source_field and not from_jsonl:
+        raise BadInputError("--source-field needs a .jsonl --input whose records name their source")
     output_format = args.format or ("jsonl" if from_jsonl else "json")
     geoparser = Geoparser(
         args.gazetteer,
@@ -128,11 +137,18 @@ def run_geoparse(args: argparse.Namespace) -> int:
         ranker_weights=args.ranker_weights,
     )
 
+    def parsed(batch: list[tuple[dict[str, Any], str]]) -> list:
+        if args.source_field:  # the whole input is one batch: a source's documents inform each other
+            sources = [str(record.get(args.source_field) or "") for record, _ in batch]
+            return geoparser.parse_collection([t for _, t in batch], sources, args.batch_size)
+        return geoparser.parse_batch([t for _, t in batch])
+
     def render() -> Iterator[str]:
         progress = tqdm(total=len(documents), unit="doc", disable=len(documents) < 2, file=sys.stderr)
-        for first in range(0, len(documents), args.batch_size):
-            batch = documents[first : first + args.batch_size]
-            for (record, _), doc in zip(batch, geoparser.parse_batch([t for _, t in batch]), strict=True):
+        step = (len(documents) or 1) if args.source_field else args.batch_size
+        for first in range(0, len(documents), step):
+            batch = documents[first : first + step]
+            for (record, _), doc in zip(batch, parsed(batch), strict=True):
                 if output_format == "geojson":
                     yield json.dumps(to_geojson(doc), ensure_ascii=False)
                     continue

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ import numpy as np
 
 from georeset.errors import BadInputError
 from modeling.geoparsing.candidates import CandidateGenerator, CandidateSettings
+from modeling.geoparsing.collection import SourceHomes
 from modeling.geoparsing.context import ContextFinder, ContextSettings
 from modeling.geoparsing.language import detect_language
 from modeling.geoparsing.output import GeometryCache, admin_path, make_toponym
@@ -138,6 +139,66 @@ class Geoparser:
     ) -> list[GeoparsedDoc]:
         """Parse many texts; recognition runs through `nlp.pipe` (n_process > 1 uses more CPU cores)."""
         texts = [as_text(t, name=f"text #{i}") for i, t in enumerate(texts)]
+        return self._resolve_documents(texts, self._recognize(texts, batch_size, n_process))
+
+    def parse_collection(
+        self,
+        texts: Sequence[str | bytes],
+        sources: Sequence[str],
+        batch_size: int = 32,
+        *,
+        n_process: int = 1,
+    ) -> list[GeoparsedDoc]:
+        """Parse a collection whose documents name their source (a paper, a feed), with collection context.
+
+        Recognition runs once; resolution runs twice: the first pass's confident places tell each source's home
+        (`modeling.geoparsing.collection`), which the second pass weighs for each document, its own places left
+        out. A document whose source is "" is parsed as `parse_batch` would.
+
+        Raises:
+            BadInputError: `texts` and `sources` differ in length.
+        """
+        texts = [as_text(t, name=f"text #{i}") for i, t in enumerate(texts)]
+        sources = self._check_sources(sources, len(texts))
+        mentions = self._recognize(texts, batch_size, n_process)
+        homes = self._homes(sources, self._resolve_documents(texts, mentions))
+        return self._resolve_documents(texts, mentions, homes=homes)
+
+    def resolve_collection(
+        self, documents: Sequence[tuple[str | bytes, Sequence[tuple[int, int]]]], sources: Sequence[str]
+    ) -> list[list[Toponym]]:
+        """Gold mode over a collection: `resolve` for each (text, spans), with collection context (see
+        `parse_collection`).
+
+        Raises:
+            BadInputError: `documents` and `sources` differ in length, or a span is invalid.
+        """
+        sources = self._check_sources(sources, len(documents))
+        texts = [as_text(text, name=f"document #{i}") for i, (text, _) in enumerate(documents)]
+        mentions = [
+            self._gold_mentions(text, spans) for text, (_, spans) in zip(texts, documents, strict=True)
+        ]
+        first = self._resolve_documents(texts, mentions, keep_order=True)
+        homes = self._homes(sources, first)
+        return [
+            doc.toponyms for doc in self._resolve_documents(texts, mentions, keep_order=True, homes=homes)
+        ]
+
+    @staticmethod
+    def _check_sources(sources: Sequence[str], n: int) -> list[str]:
+        sources = ["" if s is None else str(s) for s in sources]
+        if len(sources) != n:
+            raise BadInputError(f"{n} documents but {len(sources)} sources: give one source per document")
+        return sources
+
+    @staticmethod
+    def _homes(sources: list[str], first_pass: list[GeoparsedDoc]) -> list[Mapping | None]:
+        homes = SourceHomes()
+        for i, (source, doc) in enumerate(zip(sources, first_pass, strict=True)):
+            homes.add(source, i, doc.toponyms)
+        return [homes.home(source, i) for i, source in enumerate(sources)]
+
+    def _recognize(self, texts: list[str], batch_size: int, n_process: int) -> list[list[Mention]]:
         started = time.perf_counter()
         mentions: list[list[Mention]] = [[] for _ in texts]
         by_lang: dict[str, list[int]] = defaultdict(list)
@@ -150,7 +211,7 @@ class Geoparser:
             for i, doc_mentions in zip(indices, found, strict=True):
                 mentions[i] = doc_mentions
         self._add_time("recognize", started)
-        return self._resolve_documents(texts, mentions)
+        return mentions
 
     def resolve(self, text: str | bytes, spans: Sequence[tuple[int, int]]) -> list[Toponym]:
         """Gold mode: resolve given spans (character offsets) of a text, one toponym per span, in the given order.
@@ -159,6 +220,12 @@ class Geoparser:
             BadInputError: a span outside the text or empty.
         """
         text = as_text(text)
+        return self._resolve_documents([text], [self._gold_mentions(text, spans)], keep_order=True)[
+            0
+        ].toponyms
+
+    @staticmethod
+    def _gold_mentions(text: str, spans: Sequence[tuple[int, int]]) -> list[Mention]:
         mentions = []
         for i, span in enumerate(spans):
             try:
@@ -172,7 +239,7 @@ class Geoparser:
                     f"spans[{i}] = ({start}, {end}): outside the text of {len(text)} characters"
                 )
             mentions.append(Mention(start, end, text[start:end], source=SOURCE_GOLD))
-        return self._resolve_documents([text], [mentions], keep_order=True)[0].toponyms
+        return mentions
 
     def recognizer(self, lang: str) -> Recognizer:
         """The recognizer of a language (its spaCy pipeline is loaded on first use)."""
@@ -210,10 +277,16 @@ class Geoparser:
         self.stats["seconds"][stage] += time.perf_counter() - started
 
     def _resolve_documents(
-        self, texts: list[str], mentions: list[list[Mention]], *, keep_order: bool = False
+        self,
+        texts: list[str],
+        mentions: list[list[Mention]],
+        *,
+        keep_order: bool = False,
+        homes: Sequence[Mapping | None] | None = None,
     ) -> list[GeoparsedDoc]:
         ranked_docs = []
-        for text, doc_mentions in zip(texts, mentions, strict=True):
+        for d, (text, doc_mentions) in enumerate(zip(texts, mentions, strict=True)):
+            home = homes[d] if homes is not None else None
             started = time.perf_counter()
             candidates = [self._candidates_of(m) for m in doc_mentions]
             context = self.context(text, [(m.start, m.end) for m in doc_mentions]) if self.context else []
@@ -222,11 +295,13 @@ class Geoparser:
             ranked: list = []
             # A huge document is ranked in windows of consecutive mentions: context stays local, cost linear.
             if len(text) <= WINDOW_TEXT_MARGIN:
-                ranked = self.ranker.rank(text, doc_mentions, candidates, context)
+                ranked = self.ranker.rank(text, doc_mentions, candidates, context, home=home)
             else:
                 for first in range(0, len(doc_mentions), RANKING_WINDOW):
                     window = slice(first, first + RANKING_WINDOW)
-                    ranked.extend(self._rank_window(text, doc_mentions[window], candidates[window], context))
+                    ranked.extend(
+                        self._rank_window(text, doc_mentions[window], candidates[window], context, home)
+                    )
             ranked_docs.append(ranked)
             self._add_time("rank", started)
             self.stats["documents"] += 1
@@ -269,6 +344,7 @@ class Geoparser:
         mentions: list[Mention],
         candidates: list[list],
         context: list[tuple[Mention, list]],
+        home: Mapping | None = None,
     ) -> list[tuple[list[ScoredCandidate], float]]:
         """Rank the mentions of a long document's window against the text around them only.
 
@@ -282,7 +358,9 @@ class Geoparser:
             return replace(m, start=m.start - low, end=m.end - low)
 
         local_context = [(shifted(m), c) for m, c in context if low <= m.start and m.end <= high]
-        return self.ranker.rank(text[low:high], [shifted(m) for m in mentions], candidates, local_context)
+        return self.ranker.rank(
+            text[low:high], [shifted(m) for m in mentions], candidates, local_context, home=home
+        )
 
     def _decide(
         self,

@@ -26,7 +26,7 @@ import math
 import os
 import re
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,7 @@ FEATURES: tuple[str, ...] = (
     "admin_near",
     "country_named",
     "holds_mentioned",
+    "collection_home",
 )
 
 _CONTAINER_TYPES = (COUNTRY, ADMIN1, ADMIN2, CONTINENT)
@@ -110,6 +111,9 @@ class RankerWeights:
             candidates ("Paris and Henry County": Henry County, Tennessee holds a Paris); the converse of
             admin_named, weaker because a common town name has a candidate in many counties. Not for states: a
             state holds a candidate of nearly every common town name.
+        collection_home 1.5 (share of the unit in the source's home): the candidate's state or province is where the
+            other documents of the same source place their confident toponyms (`modeling.geoparsing.collection`;
+            zero unless the caller gives a home): weighed like admin1_context, the same cue from other documents.
         nil_score 7.0: the score of "no match", set between what a fuzzy match of an obscure place scores (~5.5:
             below it, so no match) and what an exact match of a village scores (~9.5); a misspelt large city
             (~7.5 plus context) stays a match, with a confidence that says it is unsure.
@@ -137,6 +141,7 @@ class RankerWeights:
             "admin_near": 1.5,
             "country_named": 0.75,
             "holds_mentioned": 1.0,
+            "collection_home": 1.5,
         }
     )
     nil_score: float = 7.0
@@ -236,6 +241,7 @@ class Ranker:
         mentions: Sequence[Mention],
         candidates: Sequence[Sequence[Candidate]],
         context: Sequence[tuple[Mention, Sequence[Candidate]]] = (),
+        home: Mapping[tuple[str, str], float] | None = None,
     ) -> list[tuple[list[ScoredCandidate], float]]:
         """Rank the candidates of each mention.
 
@@ -245,6 +251,8 @@ class Ranker:
             candidates: per mention, its gazetteer candidates.
             context: more places of the text (mention, candidates) that inform the ranking but are not ranked
                 for output (see `modeling.geoparsing.context`).
+            home: shares of (country code, admin1 name) among the places of the document's source (see
+                `modeling.geoparsing.collection`); None: no collection context.
 
         Returns:
             Per mention: its candidates sorted by score (with features and probabilities), and the probability of
@@ -256,6 +264,12 @@ class Ranker:
             text, [*mentions, *(m for m, _ in context)], [*candidates, *(c for _, c in context)]
         )
         self._fill_holds_mentioned(groups)
+        if home:
+            col = self._col["collection_home"]
+            for group in groups:
+                for i, cand in enumerate(group.candidates):
+                    if cand.feature_type not in (COUNTRY, CONTINENT):
+                        group.static[i, col] = home.get((cand.country_code, cand.admin1_name), 0.0)
         weights = self.weights.vector()
         for group in groups:
             group.context = np.zeros_like(group.static)

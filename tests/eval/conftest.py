@@ -39,7 +39,7 @@ def write_lgl(path: Path) -> Path:
     )
     path.write_text(
         '<?xml version="1.0" encoding="utf-8"?>\n<articles>\n'
-        f'<article docid="101"><title>t</title><text><![CDATA[{TEXT_A}]]></text><toponyms count="3">'
+        f'<article docid="101"><feedid>7</feedid><title>t</title><text><![CDATA[{TEXT_A}]]></text><toponyms count="3">'
         + toponym(TEXT_A, "Paris", paris)
         + toponym(TEXT_A, "Lyon", lyon)
         + toponym(TEXT_A, "Texas", texas)

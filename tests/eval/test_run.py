@@ -182,3 +182,24 @@ def test_eval_group_without_task_prints_help(capsys):
     with pytest.raises(SystemExit):
         main(["eval", "geoparsing", "--corpus", "x", "--out", "r.json", "--limit", "0"])
     assert "must be 1 or more" in capsys.readouterr().err
+
+
+def test_collection_context_passes_each_document_its_source(corpus, kit):
+    assert [doc.source for doc in corpus.documents] == ["7", ""]  # LGL's <feedid>
+
+    class Collecting(kit.StubGeoparser):
+        def resolve_collection(self, documents, sources):
+            self.sources = list(sources)
+            return [self.resolve(text, spans) for text, spans in documents]
+
+    geoparser = Collecting(dict(PLACES))
+    with_context = evaluate_geoparser(corpus, geoparser, mode="gold", progress=False, collection_context=True)
+    assert geoparser.sources == ["7", ""]
+    alone = evaluate_geoparser(corpus, kit.StubGeoparser(dict(PLACES)), mode="gold", progress=False)
+    assert with_context.report["acc_at_161km"] == alone.report["acc_at_161km"]
+
+
+def test_collection_context_needs_sources(tmp_path, kit):
+    geovirus = load_corpus(kit.write_geovirus(tmp_path / "GeoVirus.xml"))
+    with pytest.raises(Exception, match="collection context needs documents that name their source"):
+        evaluate_geoparser(geovirus, kit.StubGeoparser(dict(PLACES)), progress=False, collection_context=True)

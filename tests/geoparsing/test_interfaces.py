@@ -92,3 +92,22 @@ def test_cli_binary_file_is_refused(cli_gazetteer, tmp_path, capsys):
     source.write_bytes(bytes(range(256)) * 4)
     assert main(["geoparse", "--input", str(source)]) == 1
     assert "not UTF-8 text" in capsys.readouterr().err
+
+
+def test_cli_source_field_gives_collection_context(cli_gazetteer, tmp_path, capsys):
+    local = "Rapides Parish officials met in Louisiana on Monday."
+    records = [{"feed": "towntalk", "text": local}] * 3
+    records.append({"feed": "towntalk", "text": "An Alexandria woman was charged with arson."})
+    source = tmp_path / "news.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "parsed.jsonl"
+    assert main(["geoparse", "--input", str(source), "--output", str(out), "--no-geometry"]) == 0
+    alone = json.loads(out.read_text(encoding="utf-8").splitlines()[-1])["toponyms"][0]
+    assert alone["country_code"] == "EG"
+    args = ["geoparse", "--input", str(source), "--output", str(out), "--source-field", "feed"]
+    assert main(args) == 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert lines[-1]["feed"] == "towntalk"
+    assert lines[-1]["toponyms"][0]["admin_path"] == "United States > Louisiana > Rapides Parish"
+    assert main(["geoparse", "--source-field", "feed", "Snow in Denver."]) == 1
+    assert "--source-field needs a .jsonl --input" in capsys.readouterr().err
