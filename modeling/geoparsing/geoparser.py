@@ -161,7 +161,8 @@ class Geoparser:
         texts = [as_text(t, name=f"text #{i}") for i, t in enumerate(texts)]
         sources = self._check_sources(sources, len(texts))
         mentions = self._recognize(texts, batch_size, n_process)
-        homes = self._homes(sources, self._resolve_documents(texts, mentions))
+        # the first pass only finds confident places: the LLM, which decides unsure ones, is not needed there
+        homes = self._homes(sources, self._resolve_documents(texts, mentions, llm=False))
         return self._resolve_documents(texts, mentions, homes=homes)
 
     def resolve_collection(
@@ -178,8 +179,7 @@ class Geoparser:
         mentions = [
             self._gold_mentions(text, spans) for text, (_, spans) in zip(texts, documents, strict=True)
         ]
-        first = self._resolve_documents(texts, mentions, keep_order=True)
-        homes = self._homes(sources, first)
+        homes = self._homes(sources, self._resolve_documents(texts, mentions, keep_order=True, llm=False))
         return [
             doc.toponyms for doc in self._resolve_documents(texts, mentions, keep_order=True, homes=homes)
         ]
@@ -283,6 +283,7 @@ class Geoparser:
         *,
         keep_order: bool = False,
         homes: Sequence[Mapping | None] | None = None,
+        llm: bool = True,
     ) -> list[GeoparsedDoc]:
         ranked_docs = []
         for d, (text, doc_mentions) in enumerate(zip(texts, mentions, strict=True)):
@@ -309,7 +310,7 @@ class Geoparser:
             self.stats["mentions"] += len(doc_mentions)
             self.stats["candidates"] += sum(len(c) for c in candidates)
             self.stats["mention_sources"].update(m.source for m in doc_mentions)
-        decisions = self._decide(texts, mentions, ranked_docs)
+        decisions = self._decide(texts, mentions, ranked_docs, llm=llm)
         started = time.perf_counter()
         docs = []
         for text, doc_mentions, ranked, doc_decisions in zip(
@@ -367,6 +368,8 @@ class Geoparser:
         texts: list[str],
         mentions: list[list[Mention]],
         ranked_docs: list[list[tuple[list[ScoredCandidate], float]]],
+        *,
+        llm: bool = True,
     ) -> list[list[tuple[ScoredCandidate | None, float, str]]]:
         """The ranker's choice per mention, replaced by the LLM's where the ranker is unsure."""
         decisions: list[list[tuple[ScoredCandidate | None, float, str]]] = []
@@ -382,7 +385,8 @@ class Geoparser:
                 doc_decisions.append((top, top.probability, STAGE_RANKER))
                 runner_up = scored[1].probability if len(scored) > 1 else 0.0
                 if (
-                    self.resolver is not None
+                    llm
+                    and self.resolver is not None
                     and len(scored) > 1
                     and top.probability - runner_up < self.llm_margin
                 ):
