@@ -109,6 +109,14 @@ GEOPARSE_TEXTS = [
     ),
 ]
 
+LOCAL_PAPER = [
+    "Rapides Parish deputies said the fire started in a mobile home in Pineville.",
+    "Louisiana State Police closed a road in Rapides Parish after a crash near Ball.",
+    "Students from Pineville High School travelled to Baton Rouge for the state finals.",
+    "An Alexandria woman was charged with arson on Friday.",
+]
+"""Four articles of one local paper: the last says nothing of which Alexandria, the others say where the paper is."""
+
 
 def step_gazetteer(args: argparse.Namespace) -> None:
     """Build (or reuse) the embedded gazetteer and show a few lookups from its index."""
@@ -148,6 +156,13 @@ def step_geoparse(args: argparse.Namespace) -> None:
         out = DEMO_OUT / f"geoparse-{number}-{lang}.geojson"
         out.write_text(json.dumps(to_geojson(doc), ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"   map: {out}")
+    print("collection context: four articles of one local paper, the last one alone and with the others")
+    alone = parsers["en"].parse_batch(LOCAL_PAPER)[-1]
+    together = parsers["en"].parse_collection(LOCAL_PAPER, ["local-paper"] * len(LOCAL_PAPER))[-1]
+    print(f"   {LOCAL_PAPER[-1]}")
+    for label, doc in (("alone", alone), ("with its paper", together)):
+        for t in doc.toponyms:
+            print(f"   {label:15} {t.text!r} -> {t.name} ({t.admin_path or '-'}) conf {t.confidence:.2f}")
 
 
 def step_sentinel_training(args: argparse.Namespace) -> None:
