@@ -6,8 +6,11 @@ Features fall in two families:
   main name, population, feature type, prominence (number of names), whether a demonym or an abbreviation matched,
   and the "X, Y" pattern ("Paris, Texas": Y names a state or country that contains X);
 - *context*, from the document's other toponyms: do they share this candidate's country and first-level admin
-  unit, how near are they, and is the candidate's state or country named anywhere in the text, or named as where
-  the mention lies ("Aurora is a city in Hamilton County, Nebraska").
+  unit, how near are they, is the candidate's state or country named anywhere in the text, or named as where the
+  mention lies ("Aurora is a city in Hamilton County, Nebraska"), and does a county candidate hold a place the text
+  also names ("Paris and Henry County");
+- *collection*, optional: is the candidate's state where the other documents of the same source (a local paper)
+  place their confident toponyms (`modeling.geoparsing.collection`).
 
 Context is computed from the other mentions' current probabilities and refined for a few iterations, so that an
 unambiguous "Texas" pulls "Paris" towards Paris, TX. Mentions with the same text in a document are one group (one
