@@ -476,18 +476,20 @@ class Ranker:
         point_lat, point_lon = np.array(lats), np.array(lons)
         point_mass, point_owner, point_scale = np.array(masses), np.array(owners), np.array(scales)
         contexts = []
+        position = {id(group): k for k, group in enumerate(active)}
+        padded = [f" {group.key} " for group in active]
         for group in groups:
             context = np.zeros_like(group.static)
             contexts.append(context)
             if not group.candidates:
                 continue
-            k = active.index(group)
+            k = position[id(group)]
             # A name that contains this one, or is contained in it, is no independent evidence: "Dublin City
             # Council" would vote for Ireland's Dublin City in an Ohio paper's story about Dublin.
             echoes = [
                 j
-                for j, other in enumerate(active)
-                if j != k and (_contains_words(other.key, group.key) or _contains_words(group.key, other.key))
+                for j, other in enumerate(padded)
+                if j != k and group.key and other.strip() and (padded[k] in other or other in padded[k])
             ]
             n_others = float(len(active) - 1 - len(echoes))
             if n_others < 1:
