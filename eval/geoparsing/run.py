@@ -127,13 +127,17 @@ def _gold_mode(corpus: Corpus, geoparser: Any, progress: bool) -> Iterator[Outco
         except Exception as err:
             _annotate(err, doc, corpus)
             raise
-        if len(toponyms) != len(spans):
-            raise GeoresetError(
-                f"the geoparser returned {len(toponyms)} toponyms for the {len(spans)} gold spans of document "
-                f"{doc.doc_id} ({corpus.path}): resolve() must return one per span"
-            )
-        for gold, toponym in zip(doc.toponyms, toponyms, strict=True):
-            yield Outcome(doc.doc_id, gold, Prediction.from_toponym(toponym))
+        yield from _gold_outcomes(corpus, doc, toponyms)
+
+
+def _gold_outcomes(corpus: Corpus, doc: Document, toponyms: Sequence[Any]) -> Iterator[Outcome]:
+    if len(toponyms) != len(doc.toponyms):
+        raise GeoresetError(
+            f"the geoparser returned {len(toponyms)} toponyms for the {len(doc.toponyms)} gold spans of document "
+            f"{doc.doc_id} ({corpus.path}): resolve() must return one per span"
+        )
+    for gold, toponym in zip(doc.toponyms, toponyms, strict=True):
+        yield Outcome(doc.doc_id, gold, Prediction.from_toponym(toponym))
 
 
 def _gold_collection_mode(corpus: Corpus, geoparser: Any, progress: bool) -> Iterator[Outcome]:
@@ -143,8 +147,7 @@ def _gold_collection_mode(corpus: Corpus, geoparser: Any, progress: bool) -> Ite
         [(doc.text, [(t.start, t.end) for t in doc.toponyms]) for doc in docs], [doc.source for doc in docs]
     )
     for doc, toponyms in zip(docs, results, strict=True):
-        for gold, toponym in zip(doc.toponyms, toponyms, strict=True):
-            yield Outcome(doc.doc_id, gold, Prediction.from_toponym(toponym))
+        yield from _gold_outcomes(corpus, doc, toponyms)
 
 
 def _e2e_collection_mode(corpus: Corpus, geoparser: Any, progress: bool) -> Iterator[Outcome]:

@@ -220,9 +220,8 @@ class Geoparser:
             BadInputError: a span outside the text or empty.
         """
         text = as_text(text)
-        return self._resolve_documents([text], [self._gold_mentions(text, spans)], keep_order=True)[
-            0
-        ].toponyms
+        (doc,) = self._resolve_documents([text], [self._gold_mentions(text, spans)], keep_order=True)
+        return doc.toponyms
 
     @staticmethod
     def _gold_mentions(text: str, spans: Sequence[tuple[int, int]]) -> list[Mention]:

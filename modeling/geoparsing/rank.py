@@ -222,6 +222,9 @@ class _Group:
     scales: np.ndarray | None = None  # proximity scale of each candidate (km)
     probabilities: np.ndarray | None = None  # over candidates, then no-match last
     qualifier: str = ""  # the container named after the first mention ("Texas" of "Paris, Texas"), if any
+    admins: list[list[str]] = field(
+        default_factory=list
+    )  # per candidate, its admin names that would be a cue
 
 
 class Ranker:
@@ -330,6 +333,7 @@ class Ranker:
             if group is None:
                 group = by_key[key] = _Group(name, [], list(cands), np.zeros((len(cands), len(FEATURES))))
                 group.qualifier = qualifier
+                group.admins = [_admin_names(c, name) for c in cands]
                 group.lats = np.array([c.lat for c in cands], dtype=np.float64)
                 group.lons = np.array([c.lon for c in cands], dtype=np.float64)
                 group.scales = np.array(
@@ -363,11 +367,12 @@ class Ranker:
     def _fill_patterns(self, text: str, group: _Group, mention: Mention) -> None:
         """The "X, Y" and nearby-admin features of one mention; a group keeps the strongest evidence of its mentions."""
         col, static = self._col, group.static
-        if len(group.mentions) == 1:  # texts say where a place lies when they introduce it
-            located_in = fold_accents(_located_in_phrase(text, mention))
-            for i, cand in enumerate(group.candidates):
-                admins = _admin_names(cand, group.key)
-                static[i, col["admin_near"]] = 1.0 if admins and admin_named_in(located_in, admins) else 0.0
+        located_in = _located_in_phrase(text, mention) if len(group.mentions) == 1 else ""
+        if located_in:  # texts say where a place lies when they introduce it
+            located_in = fold_accents(located_in)
+            for i, admins in enumerate(group.admins):
+                if admins and admin_named_in(located_in, admins):
+                    static[i, col["admin_near"]] = 1.0
         if _BEFORE_COMMA.search(text, max(0, mention.start - 60), mention.start):
             for i, cand in enumerate(group.candidates):
                 if cand.feature_type in _CONTAINER_TYPES:
@@ -519,8 +524,7 @@ class Ranker:
         "Pali District"): see `modeling.geoparsing.admin_names`. `folded_text` is the text with accents folded.
         """
         col, context = self._col, group.static
-        for i, cand in enumerate(group.candidates):
-            admins = _admin_names(cand, group.key)
+        for i, (cand, admins) in enumerate(zip(group.candidates, group.admins, strict=True)):
             context[i, col["admin_named"]] = 1.0 if admins and admin_named_in(folded_text, admins) else 0.0
             if cand.country_code and cand.feature_type != COUNTRY:
                 names = country_names(cand.country_code)
