@@ -115,8 +115,12 @@ def step_sentinel_training(args: argparse.Namespace, demo_out: Path) -> Path:
 
     dataset = build_corpus(demo_out / "sentinel-text")
     model_dir = demo_out / "geollava"
-    with serve_in_background(demo_out / "hub-geollava", token=DEMO_TOKEN) as server:
-        home = Path(tempfile.mkdtemp(prefix="georeset-demo-hf-"))
+    # The client's HF_HOME (a model cache of ~1 GB) is scratch: removed when the step ends, even on error.
+    with (
+        serve_in_background(demo_out / "hub-geollava", token=DEMO_TOKEN) as server,
+        tempfile.TemporaryDirectory(prefix="georeset-demo-hf-", ignore_cleanup_errors=True) as scratch,
+    ):
+        home = Path(scratch)
         train_and_push(
             dataset, model_dir, client_environ(server.endpoint, DEMO_TOKEN, home), args.train_steps
         )

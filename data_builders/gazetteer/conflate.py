@@ -35,8 +35,9 @@ a build of 5 M GeoNames rows peaks at ~1.6 GB.
 from __future__ import annotations
 
 import math
-import os
+import shutil
 import tempfile
+import weakref
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -314,6 +315,9 @@ class Conflator:
         self.stats = ConflationStats()
         self._spill_dir = tempfile.mkdtemp(prefix="conflate-", dir=spill_dir)
         self._spill_path = Path(self._spill_dir) / "records.arrow"
+        # The spill folder goes when entities() ends, or when an unconsumed conflator is collected or the process
+        # exits: an interrupted build leaves no scratch behind.
+        self._remove_spill = weakref.finalize(self, shutil.rmtree, self._spill_dir, ignore_errors=True)
         self._writer: pa.ipc.RecordBatchFileWriter | None = None
         self._writer_closed = False
         self._buffer: list[PlaceRecord] = []
@@ -508,9 +512,7 @@ class Conflator:
         if self._writer is not None and not self._writer_closed:
             self._writer.close()
             self._writer_closed = True
-        for path in Path(self._spill_dir).glob("*"):
-            path.unlink(missing_ok=True)
-        os.rmdir(self._spill_dir)
+        self._remove_spill()
 
     def _entities(self) -> Iterator[pa.RecordBatch]:
         self.stats.records = self._count

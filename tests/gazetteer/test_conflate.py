@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 
 import pyarrow as pa
@@ -289,6 +290,24 @@ def test_generic_name_runs_use_the_latitude_sweep():
 def test_empty_and_single_inputs(count):
     rows = run([record("geonames:1", "Solo", 1.0, 2.0)][:count])
     assert len(rows) == count
+
+
+def test_spill_folder_is_removed_when_consumed_or_abandoned(tmp_path):
+    consumed = Conflator(BuildReport(), spill_dir=tmp_path)
+    consumed.add(record("geonames:1", "Solo", 1.0, 2.0))
+    assert list(tmp_path.iterdir())
+    list(consumed.entities())
+    assert not list(tmp_path.iterdir())
+
+    # An interrupted build (records added, entities() never run) leaves no scratch once the conflator is gone.
+    abandoned = Conflator(BuildReport(), spill_dir=tmp_path)
+    for i in range(3):
+        abandoned.add(record(f"geonames:{i}", "Solo", 1.0, 2.0))
+    abandoned._flush()
+    assert list(tmp_path.iterdir())
+    del abandoned
+    gc.collect()
+    assert not list(tmp_path.iterdir())
 
 
 def test_the_larger_polygon_of_one_source_wins():
