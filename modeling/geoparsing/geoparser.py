@@ -19,8 +19,9 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from modeling.geoparsing.candidates import CandidateGenerator, CandidateSettings
 from modeling.geoparsing.collection import SourceHomes
 from modeling.geoparsing.context import ContextFinder, ContextSettings
 from modeling.geoparsing.language import detect_language
-from modeling.geoparsing.output import GeometryCache, admin_path, make_toponym
+from modeling.geoparsing.output import GeometryCache, PolygonsLater, admin_path, make_toponym
 from modeling.geoparsing.rank import Ranker, RankerWeights
 from modeling.geoparsing.recognize import Recognizer, RecognizerSettings, is_street_name
 from modeling.geoparsing.resolve_llm import (
@@ -51,6 +52,7 @@ from modeling.geoparsing.types import (
     ScoredCandidate,
     Toponym,
 )
+from modeling.geoparsing.workers import can_fork, chunk_size, parse_in_workers
 
 if TYPE_CHECKING:
     from data_builders.gazetteer.index import GazetteerIndex
@@ -137,9 +139,55 @@ class Geoparser:
     def parse_batch(
         self, texts: Iterable[str | bytes], batch_size: int = 32, *, n_process: int = 1
     ) -> list[GeoparsedDoc]:
-        """Parse many texts; recognition runs through `nlp.pipe` (n_process > 1 uses more CPU cores)."""
+        """Parse many texts, in input order.
+
+        Args:
+            texts: the documents (str, or bytes decoded as text).
+            batch_size: documents per `nlp.pipe` batch (and at most per worker task).
+            n_process: CPU processes. Without the LLM step, each of `n_process` forked workers parses its share of
+                the documents end to end (`modeling.geoparsing.workers`); with it, only recognition is spread
+                over processes, and the LLM answers in this one. `stats` then adds up the workers' stage times
+                (CPU seconds).
+
+        Raises:
+            BadInputError: `n_process` is below 1, or a text is not text.
+        """
         texts = [as_text(t, name=f"text #{i}") for i, t in enumerate(texts)]
+        if self._use_workers(n_process) and len(texts) > 1:
+            chunk = chunk_size(len(texts), batch_size, n_process)
+            return list(self._parse_in_workers(texts, chunk, n_process))
         return self._resolve_documents(texts, self._recognize(texts, batch_size, n_process))
+
+    def parse_stream(
+        self, texts: Iterable[str | bytes], batch_size: int = 32, *, n_process: int = 1
+    ) -> Iterator[GeoparsedDoc]:
+        """Parse an iterable of texts lazily, in input order, `batch_size` at a time (see `parse_batch`).
+
+        With `n_process` > 1 and no LLM step, one pool of workers serves the whole stream, so their caches of names
+        and geometries stay warm: the way to geoparse a large file.
+        """
+        checked = (as_text(t, name=f"text #{i}") for i, t in enumerate(texts))
+        if self._use_workers(n_process):
+            yield from self._parse_in_workers(checked, batch_size, n_process)
+            return
+        while batch := list(islice(checked, batch_size)):
+            yield from self._resolve_documents(batch, self._recognize(batch, batch_size, n_process))
+
+    def _use_workers(self, n_process: int) -> bool:
+        if n_process < 1:
+            raise BadInputError(f"n_process: {n_process}; must be at least 1")
+        return n_process > 1 and self.resolver is None and can_fork()
+
+    def _parse_in_workers(self, texts: Iterable[str], chunk: int, n_process: int) -> Iterator[GeoparsedDoc]:
+        langs = [self.lang] if self.lang != "auto" else ["en", "fr"]
+        for lang in langs:
+            self.recognizer(lang)  # loaded once here, inherited by the forked workers
+        for docs, stats in parse_in_workers(self, texts, chunk, n_process):
+            self._add_stats(stats)
+            started = time.perf_counter()
+            PolygonsLater.fill(docs, self.geometry)
+            self._add_time("output", started)
+            yield from docs
 
     def parse_collection(
         self,
@@ -271,6 +319,15 @@ class Geoparser:
     # ---------------------------------------------------------------------------------------------- stages
     def _language_of(self, text: str) -> str:
         return detect_language(text) if self.lang == "auto" else self.lang
+
+    def _add_stats(self, other: Mapping[str, Any]) -> None:
+        """Add another `stats` (a worker's) to this one."""
+        for key, value in other.items():
+            if isinstance(value, dict):  # mention_sources, seconds
+                for name, amount in value.items():
+                    self.stats[key][name] += amount
+            else:
+                self.stats[key] += value
 
     def _add_time(self, stage: str, started: float) -> None:
         self.stats["seconds"][stage] += time.perf_counter() - started

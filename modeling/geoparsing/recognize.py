@@ -228,7 +228,11 @@ class Recognizer:
 
     def mentions_in_doc(self, doc: Doc) -> list[Mention]:
         """Mentions in one spaCy Doc, with offsets local to it."""
-        lowercase_words = {t.text for t in doc if t.text.islower()}
+        # from the vocabulary's strings of the distinct words: cheaper than making a Token of every word
+        strings = doc.vocab.strings
+        lowercase_words = {
+            w for w in map(strings.__getitem__, set(doc.to_array("ORTH").tolist())) if w.islower()
+        }
         self._lowercase_words = lowercase_words  # read by helpers during this document only
         mentions: list[Mention] = []
         covered = [False] * len(doc)
@@ -653,10 +657,15 @@ def _followed_by_person(doc: Doc, i: int) -> bool:
 
 
 def _part_of_longer_person(doc: Doc, span: Span) -> bool:
-    word = span.text
-    return any(
-        ent.label_ in ("PERSON", "PER") and len(ent) > 1 and word in {t.text for t in ent} for ent in doc.ents
-    )
+    """Whether the span's text is a word of a longer PERSON entity of the document ("Jordan" of "Michael Jordan")."""
+    words = doc.user_data.get(_PERSON_WORDS)
+    if words is None:  # once per document: walking doc.ents builds every entity Span anew
+        words = {t.text for ent in doc.ents if ent.label_ in _PERSON_LABELS and len(ent) > 1 for t in ent}
+        doc.user_data[_PERSON_WORDS] = words
+    return span.text in words
+
+
+_PERSON_WORDS = "georeset.person_words"
 
 
 def is_street_name(text: str) -> bool:

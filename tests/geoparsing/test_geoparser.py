@@ -92,6 +92,52 @@ def test_stats_count_each_stage(memory_index):
     assert set(gp.stats["seconds"]) >= {"recognize", "candidates", "rank", "output"}
 
 
+def test_worker_processes_give_the_same_documents_in_order(memory_index, monkeypatch):
+    import modeling.geoparsing.geoparser as geoparser_module
+    from modeling.geoparsing import workers
+
+    texts = [
+        "Snow in Denver.",
+        "Rain in Paris, Texas.",
+        "",
+        "Boulder and Denver, Colorado.",
+        "Paris in spring.",
+        "Nothing here.",
+        "Rain fell across France.",
+    ] * 3
+    alone = Geoparser(memory_index)
+    expected = [doc.to_dict() for doc in alone.parse_batch(texts)]
+    assert workers.can_fork()
+    calls = []
+
+    def spy(geoparser, texts, batch_size, n_process):
+        calls.append((batch_size, n_process))
+        return workers.parse_in_workers(geoparser, texts, batch_size, n_process)
+
+    monkeypatch.setattr(geoparser_module, "parse_in_workers", spy)
+    parallel = Geoparser(memory_index)
+    docs = parallel.parse_batch(texts, batch_size=2, n_process=2)
+    assert calls == [(2, 2)]  # the worker path ran (not spaCy's n_process)
+    assert [doc.to_dict() for doc in docs] == expected
+    # footprints: the parent filled in what the workers left for it
+    assert [t.geometry["type"] for t in docs[6].toponyms] == ["Polygon"]
+    # the workers' counters come back to the parent
+    for key in ("documents", "mentions", "resolved", "no_match", "candidates", "mention_sources"):
+        assert parallel.stats[key] == alone.stats[key], key
+    assert set(parallel.stats["seconds"]) >= {"recognize", "candidates", "rank", "output"}
+    assert workers.chunk_size(len(texts), 2, 2) == 2 and workers.chunk_size(300, 64, 2) == 38
+    with pytest.raises(BadInputError, match="n_process: 0"):
+        parallel.parse_batch(texts, n_process=0)
+
+    # A stream: one pool for all of it, lazily, in order; a bad text is an error naming it, raised in the caller.
+    for n_process in (1, 2):
+        stream = parallel.parse_stream(iter(texts), batch_size=4, n_process=n_process)
+        assert [doc.to_dict() for doc in stream] == expected
+    bad = [*texts[:5], b"\x00\xff\xfe garbage", *texts[5:]]
+    with pytest.raises(BadInputError, match="text #5"):
+        list(parallel.parse_stream(bad, batch_size=2, n_process=2))
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -75,6 +75,23 @@ def test_cli_jsonl_in_jsonl_out(cli_gazetteer, tmp_path, capsys):
     assert '"documents": 2' in capsys.readouterr().err
 
 
+def test_cli_n_process_gives_the_same_lines(cli_gazetteer, tmp_path, capsys):
+    source = tmp_path / "docs.jsonl"
+    texts = ["Snow in Denver.", "Rain in Boulder.", "Paris, Texas floods.", "No place."] * 3
+    source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)), "utf-8")
+    outputs = {}
+    for n in (1, 2):
+        out = tmp_path / f"parsed-{n}.jsonl"
+        args = ["geoparse", "--input", str(source), "--output", str(out), "--batch-size", "2", "--stats"]
+        assert main([*args, "--n-process", str(n)]) == 0
+        outputs[n] = out.read_text(encoding="utf-8")
+        assert '"documents": 12' in capsys.readouterr().err
+    assert outputs[1] == outputs[2]
+    assert [json.loads(line)["id"] for line in outputs[2].splitlines()] == list(range(12))
+    assert main(["geoparse", "--n-process", "0", "Snow in Denver."]) == 1
+    assert "--n-process 0: must be at least 1" in capsys.readouterr().err
+
+
 def test_cli_geojson(cli_gazetteer, capsys):
     assert main(["geoparse", "--format", "geojson", "Snow in Denver."]) == 0
     assert json.loads(capsys.readouterr().out)["features"][0]["properties"]["name"] == "Denver"
