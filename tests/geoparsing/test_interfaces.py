@@ -37,6 +37,33 @@ def test_pipeline_batch_gold_and_geojson(geoparse_pipeline):
     assert with_candidates["toponyms"][0]["candidates"][0]["entity_id"] == "E24"
 
 
+@pytest.mark.parametrize("transformers_first", [False, True])
+def test_task_registers_in_either_import_order_without_loading_pipelines_early(transformers_first):
+    """In a fresh process: importing the package leaves transformers.pipelines alone (~3 s of the CLI's start),
+    and `pipeline("geoparsing")` works whether transformers' pipelines were loaded before it or after."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).parent
+    script = f"""
+import sys
+sys.path.insert(0, {str(tests)!r})
+if {transformers_first}:
+    import transformers.pipelines
+import modeling.geoparsing
+if not {transformers_first}:
+    assert "transformers.pipelines" not in sys.modules, "imported transformers.pipelines early"
+from transformers import pipeline
+from conftest import MemoryIndex
+geoparse = pipeline("geoparsing", model=modeling.geoparsing.Geoparser(MemoryIndex()), device="cpu")
+print(geoparse("Snow in Denver.")["toponyms"][0]["name"])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "Denver"
+
+
 def test_pipeline_refuses_what_is_not_a_geoparser():
     from modeling.geoparsing.pipeline import GeoparsingPipeline
 
