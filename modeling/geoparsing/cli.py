@@ -3,6 +3,7 @@
 georeset geoparse "Flooding hit Paris, Texas."                      # one JSON object per document
 echo "Les inondations ont touché Nîmes." | georeset geoparse --lang auto
 georeset geoparse --input docs.jsonl --output out.jsonl             # {"text": ...} per line in, JSONL out
+                                                                    # (killed? the same command resumes)
 georeset geoparse --input news.jsonl --source-field feed            # a feed's articles inform each other
 georeset geoparse --format geojson "Snow in Denver and Boulder."    # a FeatureCollection per document
 """
@@ -14,7 +15,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -99,29 +102,84 @@ def _read_jsonl(path: Path, field: str) -> Iterator[tuple[dict[str, Any], str]]:
             yield record, record[field]
 
 
-def _documents(args: argparse.Namespace) -> tuple[list[tuple[dict[str, Any], str]], bool]:
-    """The documents to parse, and whether they came from JSONL (which sets the default output format)."""
+def _documents(args: argparse.Namespace) -> tuple[Iterable[tuple[dict[str, Any], str]], int, bool]:
+    """The documents to parse (a JSONL file is read lazily), how many there are, and whether they came from JSONL
+    (which sets the default output format)."""
     if args.input is not None:
         if not args.input.is_file():
             raise BadInputError(f"--input {args.input}: no such file")
         if args.input.suffix.lower() in (".jsonl", ".ndjson"):
-            return list(_read_jsonl(args.input, args.text_field)), True
+            return _read_jsonl(args.input, args.text_field), _count_records(args.input, args.text_field), True
         from modeling.geoparsing.text_input import as_text
 
-        return [({}, as_text(args.input.read_bytes(), name=str(args.input)))], False
+        return [({}, as_text(args.input.read_bytes(), name=str(args.input)))], 1, False
     if args.texts:
-        return [({}, text) for text in args.texts], False
+        return [({}, text) for text in args.texts], len(args.texts), False
     if sys.stdin.isatty():
         raise BadInputError("no text: give TEXT arguments, --input FILE, or pipe text to stdin")
     from modeling.geoparsing.text_input import as_text
 
-    return [({}, as_text(sys.stdin.buffer.read(), name="stdin"))], False
+    return [({}, as_text(sys.stdin.buffer.read(), name="stdin"))], 1, False
+
+
+def _count_records(path: Path, field: str) -> int:
+    """How many documents a JSONL file holds. The pass also checks every line, so that a bad line is an error
+    before any parsing, not after hours of it."""
+    return sum(1 for _ in _read_jsonl(path, field))
+
+
+def _fingerprint(args: argparse.Namespace, output_format: str) -> dict[str, Any]:
+    """What decides the output lines: a partial output is resumed only by a run with the same one."""
+    source = args.input.resolve()
+    stat = source.stat()
+    settings = (
+        "text_field",
+        "lang",
+        "ner",
+        "resolver",
+        "adapter",
+        "gazetteer",
+        "ranker_weights",
+        "candidates",
+    )
+    return {
+        "input": str(source),
+        "input_size": stat.st_size,
+        "input_mtime_ns": stat.st_mtime_ns,
+        "format": output_format,
+        "geometry": not args.no_geometry,
+        **{name: getattr(args, name) for name in settings},
+    }
 
 
 def _write(records: Iterator[str], out: TextIO) -> None:
     for record in records:
         out.write(record)
         out.write("\n")
+
+
+def _write_resumable(
+    args: argparse.Namespace,
+    render: Callable[..., Iterator[str]],
+    documents: Iterable[tuple[dict[str, Any], str]],
+    fingerprint: dict[str, Any],
+) -> None:
+    """One line per document into `--output`, resumable: a killed run keeps its lines, the same command goes on."""
+    from georeset.resumable import ResumableLines
+
+    with ResumableLines(args.output, fingerprint) as out:
+        if out.done:
+            print(f"resuming: {out.done:,} documents already in {out.partial}", file=sys.stderr)
+        try:
+            for line in render(islice(documents, out.done, None), out.done):
+                out.write(line)
+        except BaseException:
+            print(
+                f"stopped after {out.done + out.written:,} documents, kept in {out.partial}: run the same command "
+                "again to go on from there",
+                file=sys.stderr,
+            )
+            raise
 
 
 def run_geoparse(args: argparse.Namespace) -> int:
@@ -135,7 +193,7 @@ def run_geoparse(args: argparse.Namespace) -> int:
         raise BadInputError(f"--batch-size {args.batch_size}: must be at least 1")
     if args.n_process < 1:
         raise BadInputError(f"--n-process {args.n_process}: must be at least 1")
-    documents, from_jsonl = _documents(args)
+    documents, total, from_jsonl = _documents(args)
     if args.source_field and not from_jsonl:
         raise BadInputError("--source-field needs a .jsonl --input whose records name their source")
     output_format = args.format or ("jsonl" if from_jsonl else "json")
@@ -149,17 +207,31 @@ def run_geoparse(args: argparse.Namespace) -> int:
         ranker_weights=args.ranker_weights,
     )
 
-    def parsed() -> Iterator[GeoparsedDoc]:
-        texts = [text for _, text in documents]
+    def parsed(
+        documents: Iterable[tuple[dict[str, Any], str]],
+    ) -> Iterator[tuple[dict[str, Any], GeoparsedDoc]]:
         if args.source_field:  # the whole input at once: a source's documents inform each other
+            documents = list(documents)
+            texts = [text for _, text in documents]
             sources = [str(record.get(args.source_field) or "") for record, _ in documents]
-            yield from geoparser.parse_collection(texts, sources, args.batch_size, n_process=args.n_process)
-        else:
-            yield from geoparser.parse_stream(texts, args.batch_size, n_process=args.n_process)
+            docs = geoparser.parse_collection(texts, sources, args.batch_size, n_process=args.n_process)
+            yield from zip((record for record, _ in documents), docs, strict=True)
+            return
+        records: deque[dict[str, Any]] = (
+            deque()
+        )  # filled as the parser pulls texts (maybe from a worker feeder)
 
-    def render() -> Iterator[str]:
-        progress = tqdm(total=len(documents), unit="doc", disable=len(documents) < 2, file=sys.stderr)
-        for (record, _), doc in zip(documents, parsed(), strict=True):
+        def texts() -> Iterator[str]:
+            for record, text in documents:
+                records.append(record)
+                yield text
+
+        for doc in geoparser.parse_stream(texts(), args.batch_size, n_process=args.n_process):
+            yield records.popleft(), doc
+
+    def render(documents: Iterable[tuple[dict[str, Any], str]], done: int = 0) -> Iterator[str]:
+        progress = tqdm(total=total, initial=done, unit="doc", disable=total < 2, file=sys.stderr)
+        for record, doc in parsed(documents):
             if output_format == "geojson":
                 yield json.dumps(to_geojson(doc), ensure_ascii=False)
             else:
@@ -172,13 +244,15 @@ def run_geoparse(args: argparse.Namespace) -> int:
         progress.close()
 
     if args.output is None:
-        _write(render(), sys.stdout)
-    else:
+        _write(render(documents), sys.stdout)
+    elif from_jsonl and output_format != "json" and not args.source_field:
+        _write_resumable(args, render, documents, _fingerprint(args, output_format))
+    else:  # one result per input, or a whole-collection job: written at once, atomically
         args.output.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{args.output.name}.", dir=args.output.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                _write(render(), handle)
+                _write(render(documents), handle)
             os.replace(tmp, args.output)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
