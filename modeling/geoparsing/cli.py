@@ -193,6 +193,8 @@ def run_geoparse(args: argparse.Namespace) -> int:
         raise BadInputError(f"--batch-size {args.batch_size}: must be at least 1")
     if args.n_process < 1:
         raise BadInputError(f"--n-process {args.n_process}: must be at least 1")
+    if args.output is not None and args.output.is_dir():
+        raise BadInputError(f"--output {args.output}: is a folder; give a file path")
     documents, total, from_jsonl = _documents(args)
     if args.source_field and not from_jsonl:
         raise BadInputError("--source-field needs a .jsonl --input whose records name their source")

@@ -117,6 +117,8 @@ def test_cli_n_process_gives_the_same_lines(cli_gazetteer, tmp_path, capsys):
     assert [json.loads(line)["id"] for line in outputs[2].splitlines()] == list(range(12))
     assert main(["geoparse", "--n-process", "0", "Snow in Denver."]) == 1
     assert "--n-process 0: must be at least 1" in capsys.readouterr().err
+    assert main(["geoparse", "--input", str(source), "--output", str(tmp_path)]) == 1
+    assert "is a folder; give a file path" in capsys.readouterr().err
 
 
 def test_cli_geojson(cli_gazetteer, capsys):
