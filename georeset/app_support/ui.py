@@ -13,7 +13,9 @@ import os
 # Read by gradio at import time: no analytics or version checks leave the machine.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+import contextlib  # noqa: E402
 import logging  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
@@ -71,6 +73,8 @@ RELATION_WORDS = {
 """How `data_builders.imagery.link` relations read for people without GIS vocabulary."""
 IMAGE_PLACE_HEADERS = ["place", "type", "relation", "distance (km)", "direction", "country", "admin1"]
 _DOWNLOADS = Path(tempfile.gettempdir()) / "georeset-app-downloads"
+DOWNLOAD_MAX_AGE_S = 3600.0
+"""Downloads older than this are removed (ours as new ones are written, gradio's cache by `delete_cache`)."""
 
 
 def _user_error(err: Exception) -> gr.Error:
@@ -139,8 +143,7 @@ class GeoresetPage:
         """The GeoJSON and CSV files of the last geoparsed text (None before the first one)."""
         if doc is None:
             return None
-        folder = Path(tempfile.mkdtemp(prefix="places-", dir=_ensure(_DOWNLOADS)))
-        return [str(p) for p in text_results.write_downloads(doc, folder)]
+        return [str(p) for p in text_results.write_downloads(doc, fresh_download_folder(_DOWNLOADS))]
 
     def candidates_for_segment(self, doc, owners: list[int | None], evt: gr.SelectData) -> tuple[str, list]:
         """Candidates of the toponym whose highlight was clicked."""
@@ -245,6 +248,18 @@ class GeoresetPage:
         return f"Q: {text}\nA: {answer}\n({time.perf_counter() - started:.1f} s)"
 
 
+def fresh_download_folder(root: Path, max_age_s: float = DOWNLOAD_MAX_AGE_S) -> Path:
+    """A new folder under `root` for one request's downloads. Folders older than `max_age_s` go first: each
+    request writes full footprints (megabytes for a country), and a page that runs for months must not fill the
+    disk."""
+    cutoff = time.time() - max_age_s
+    for old in _ensure(root).glob("places-*"):
+        with contextlib.suppress(FileNotFoundError):  # another request removed it first
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix="places-", dir=root))
+
+
 def _ensure(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -281,7 +296,8 @@ def build_app(settings: AppSettings | None = None, models: AppModels | None = No
     models = models or AppModels(settings)
     page = GeoresetPage(models)
     samples = sample_patches()
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    age = int(DOWNLOAD_MAX_AGE_S)
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(age, age)) as demo:
         demo.georeset_models = models  # for launch_app's warm-up and for tests
         gr.Markdown(
             f"# {TITLE}\n"

@@ -300,3 +300,20 @@ def test_a_saved_geollava_checkpoint_answers_about_l1c_and_rgb_uploads(
     assert rgb.sensor == "rgb" and models.ask(rgb, "describe the land cover")  # missing bands filled
     with pytest.raises(BadInputError, match="question"):
         models.ask(rgb, "  ")
+
+
+def test_old_download_folders_are_removed_when_new_ones_are_made(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from georeset.app_support.ui import fresh_download_folder
+
+    old, recent = tmp_path / "places-old", tmp_path / "places-recent"
+    for folder in (old, recent):
+        folder.mkdir()
+        (folder / "places.geojson").write_text("{}")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    new = fresh_download_folder(tmp_path, max_age_s=3600)
+    assert new.parent == tmp_path and new.is_dir() and new.name.startswith("places-")
+    assert not old.exists() and recent.is_dir()
