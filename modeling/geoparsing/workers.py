@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from georeset.errors import GeoresetError
 from modeling.geoparsing.output import PolygonsLater
 
 if TYPE_CHECKING:
@@ -25,6 +29,9 @@ if TYPE_CHECKING:
 
 CHUNKS_PER_PROCESS = 4
 """Chunks each worker gets on average: enough that one slow chunk does not leave the other workers idle."""
+
+IN_FLIGHT_PER_PROCESS = 2
+"""Tasks submitted ahead per worker: one running, one queued, so that no worker waits for the next."""
 
 _PARENT: Geoparser | None = None  # set just before the fork; each worker uses its inherited copy
 
@@ -45,16 +52,40 @@ def parse_in_workers(
     """Parse `texts` in `n_process` forked workers, `chunk` documents per task.
 
     Yields each task's documents and stats, in input order. One pool serves the whole iterable, so the workers'
-    caches of names and geometries stay warm from one task to the next.
+    caches of names and geometries stay warm from one task to the next; at most `IN_FLIGHT_PER_PROCESS` tasks per
+    worker are read ahead, so a stream is never read whole into memory.
+
+    Raises:
+        GeoresetError: a worker died (killed for memory, say) instead of returning its documents.
     """
     global _PARENT
-    _PARENT = geoparser
+    previous, _PARENT = _PARENT, geoparser  # the workers are forked from here on, at the first submissions
+    context = multiprocessing.get_context("fork")
     try:
-        pool = multiprocessing.get_context("fork").Pool(n_process)  # the workers are forked here
+        with ProcessPoolExecutor(n_process, mp_context=context) as pool:
+            pending: deque[Future] = deque()
+            try:
+                for texts_chunk in _chunks(texts, chunk):
+                    pending.append(pool.submit(_parse_chunk, texts_chunk))
+                    if len(pending) >= IN_FLIGHT_PER_PROCESS * n_process:
+                        yield _result(pending.popleft())
+                while pending:
+                    yield _result(pending.popleft())
+            finally:  # a caller that stops early (or an error) leaves no queued task to wait for
+                for future in pending:
+                    future.cancel()
     finally:
-        _PARENT = None
-    with pool:
-        yield from pool.imap(_parse_chunk, _chunks(texts, chunk))
+        _PARENT = previous
+
+
+def _result(future: Future) -> tuple[list[GeoparsedDoc], dict[str, Any]]:
+    try:
+        return future.result()
+    except BrokenProcessPool as err:
+        raise GeoresetError(
+            "a geoparsing worker process died before returning its documents (killed for lack of memory?); "
+            "run again with fewer processes (n_process / --n-process) or smaller documents"
+        ) from err
 
 
 def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -74,4 +105,4 @@ def _parse_chunk(texts: list[str]) -> tuple[list[GeoparsedDoc], dict[str, Any]]:
     return docs, geoparser.stats
 
 
-__all__ = ["CHUNKS_PER_PROCESS", "can_fork", "chunk_size", "parse_in_workers"]
+__all__ = ["CHUNKS_PER_PROCESS", "IN_FLIGHT_PER_PROCESS", "can_fork", "chunk_size", "parse_in_workers"]

@@ -138,6 +138,29 @@ def test_worker_processes_give_the_same_documents_in_order(memory_index, monkeyp
         list(parallel.parse_stream(bad, batch_size=2, n_process=2))
 
 
+def test_a_worker_that_dies_is_a_clear_error_not_a_hang(memory_index):
+    import os
+
+    from georeset.errors import GeoresetError
+
+    class DyingWorker(
+        Geoparser
+    ):  # the forked workers inherit this instance: "DIE" ends one, as an OOM kill would
+        def parse_batch(self, texts, batch_size=32, *, n_process=1):
+            if n_process == 1 and "DIE" in texts:
+                os._exit(9)
+            return super().parse_batch(texts, batch_size, n_process=n_process)
+
+    texts = ["Snow in Denver."] * 6 + ["DIE"] + ["Rain in Paris, Texas."] * 6
+    started = time.monotonic()
+    with pytest.raises(GeoresetError, match="worker process died"):
+        list(DyingWorker(memory_index).parse_stream(texts, batch_size=2, n_process=2))
+    assert time.monotonic() - started < 60
+    # a caller that stops early gets its documents and leaves no worker behind
+    first = next(DyingWorker(memory_index).parse_stream(texts, batch_size=2, n_process=2))
+    assert first.toponyms[0].text == "Denver"
+
+
 @pytest.mark.parametrize(
     "text",
     [
