@@ -219,9 +219,8 @@ def run_geoparse(args: argparse.Namespace) -> int:
             docs = geoparser.parse_collection(texts, sources, args.batch_size, n_process=args.n_process)
             yield from zip((record for record, _ in documents), docs, strict=True)
             return
-        records: deque[dict[str, Any]] = (
-            deque()
-        )  # filled as the parser pulls texts (maybe from a worker feeder)
+        # The records wait here while the parser reads their texts ahead; documents come back in input order.
+        records: deque[dict[str, Any]] = deque()
 
         def texts() -> Iterator[str]:
             for record, text in documents:
