@@ -38,6 +38,7 @@ def _geoparsing(args: argparse.Namespace) -> int:
         index=index,
         progress=not args.quiet,
         collection_context=args.collection_context,
+        n_process=args.n_process,
     )
     evaluation.report["timing"]["load_geoparser_s"] = round(load_s, 3)
     evaluation.report["settings"] = {
@@ -47,6 +48,7 @@ def _geoparsing(args: argparse.Namespace) -> int:
         "gazetteer": str(args.gazetteer) if args.gazetteer else None,
         "lang": args.lang,
         "collection_context": args.collection_context,
+        "n_process": args.n_process,
     }
     write_report(evaluation, args.out)
     if args.plot:
@@ -195,6 +197,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="documents of one source (LGL's feeds) inform each other: two passes, each document's home learnt "
         "from its source's other documents; published systems resolve each document alone",
+    )
+    geo.add_argument(
+        "--n-process",
+        type=positive_int,
+        default=1,
+        help="e2e mode: processes that each parse whole documents (same figures, about 1.3-1.8x faster on 2 cores)",
     )
     geo.add_argument("--quiet", action="store_true", help="no progress bars")
     geo.set_defaults(func=_geoparsing)

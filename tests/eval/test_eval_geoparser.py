@@ -126,3 +126,44 @@ def test_eval_command_with_the_real_geoparser(tmp_path, kit, gazetteer, mode, ca
         assert report["recall_overlap"] >= 0.5 and report["precision_overlap"] > 0
         assert report["f1"] is not None and report["n_predicted"] >= 3
     assert "Acc@161km" in capsys.readouterr().out
+
+
+def test_e2e_in_two_processes_gives_the_same_figures(tmp_path, kit, gazetteer, capsys):
+    corpus = kit.write_lgl(tmp_path / "lgl.xml")
+    argv = [
+        "eval",
+        "geoparsing",
+        "--corpus",
+        str(corpus),
+        "--mode",
+        "e2e",
+        "--gazetteer",
+        str(gazetteer),
+        "--quiet",
+    ]
+    reports = {}
+    for n in (1, 2):
+        out = tmp_path / f"report-{n}.json"
+        assert (
+            main(
+                [*argv, "--n-process", str(n), "--out", str(out), "--details", str(tmp_path / f"d{n}.jsonl")]
+            )
+            == 0
+        )
+        reports[n] = json.loads(out.read_text())
+    figures = (
+        "acc_at_161km",
+        "mean_error_km",
+        "precision",
+        "recall",
+        "f1",
+        "n_gold",
+        "n_resolved",
+        "n_predicted",
+    )
+    assert {k: reports[2][k] for k in figures} == {k: reports[1][k] for k in figures}
+    assert (tmp_path / "d1.jsonl").read_text() == (tmp_path / "d2.jsonl").read_text()
+    assert reports[2]["settings"]["n_process"] == 2 and reports[2]["timing"]["geoparse_cpu_s"] > 0
+    gold = ["eval", "geoparsing", "--corpus", str(corpus), "--mode", "gold", "--n-process", "2"]
+    assert main([*gold, "--gazetteer", str(gazetteer), "--out", str(tmp_path / "g.json")]) == 1
+    assert "applies to --mode e2e" in capsys.readouterr().err

@@ -116,3 +116,15 @@ def test_evaluate_modules_load_offline_and_agree():
         predictions=[[[0, 5], [12, 18], [40, 45]]], references=[[[0, 5], [10, 20], [30, 35]]]
     )
     assert scores["exact_f1"] == pytest.approx(1 / 3) and scores["overlap_f1"] == pytest.approx(2 / 3)
+
+
+def test_footprints_are_read_once_and_bad_ones_are_unknown():
+    from eval.geoparsing.run import _Footprints
+
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]}
+    footprints = _Footprints()
+    assert footprints.covers(square, 1.0, 1.0) is True
+    assert footprints.covers(square, 1.0, 2.0) is True  # on the border: covered
+    assert footprints.covers(square, 3.0, 1.0) is False
+    assert len(footprints._shapes) == 1  # one footprint, read once
+    assert footprints.covers({"type": "Polygon", "coordinates": "nonsense"}, 1.0, 1.0) is None
