@@ -163,6 +163,36 @@ def step_geoparse(args: argparse.Namespace) -> None:
     for label, doc in (("alone", alone), ("with its paper", together)):
         for t in doc.toponyms:
             print(f"   {label:15} {t.text!r} -> {t.name} ({t.admin_path or '-'}) conf {t.confidence:.2f}")
+    _geoparse_a_file([text for lang, text in GEOPARSE_TEXTS if lang == "en"] + LOCAL_PAPER)
+
+
+def _geoparse_a_file(texts: list[str]) -> None:
+    """The batch workflow: a JSONL file in, a JSONL file out, through the command line with two processes."""
+    import json
+
+    from georeset.cli import main
+
+    articles, parsed = DEMO_OUT / "articles.jsonl", DEMO_OUT / "articles-geoparsed.jsonl"
+    articles.write_text(
+        "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)), "utf-8"
+    )
+    command = [
+        "geoparse",
+        "--input",
+        str(articles),
+        "--output",
+        str(parsed),
+        "--n-process",
+        "2",
+        "--no-geometry",
+    ]
+    print(f"$ georeset {' '.join(command)}")
+    if main(command) != 0:
+        raise RuntimeError(f"georeset {' '.join(command)} failed")
+    lines = [json.loads(line) for line in parsed.read_text(encoding="utf-8").splitlines()]
+    names = sorted({t["name"] for line in lines for t in line["toponyms"] if t["name"]})
+    print(f"   {len(lines)} documents -> {parsed} (a killed run resumes where it stopped)")
+    print(f"   places: {', '.join(names)}")
 
 
 def step_sentinel_training(args: argparse.Namespace) -> None:
