@@ -233,9 +233,8 @@ class _Footprints:
         import shapely
         from shapely.geometry import shape
 
-        key = id(
-            geojson
-        )  # toponyms of one entity share their footprint dict (the geoparser's geometry cache)
+        # Toponyms of one entity share their footprint dict (the geoparser's geometry cache).
+        key = id(geojson)
         cached = self._shapes.get(key)
         if cached is None:
             try:

@@ -21,7 +21,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,7 +51,7 @@ from modeling.geoparsing.types import (
     ScoredCandidate,
     Toponym,
 )
-from modeling.geoparsing.workers import can_fork, chunk_size, parse_in_workers
+from modeling.geoparsing.workers import batches, can_fork, chunk_size, parse_in_workers
 
 if TYPE_CHECKING:
     from data_builders.gazetteer.index import GazetteerIndex
@@ -170,7 +169,7 @@ class Geoparser:
         if self._use_workers(n_process):
             yield from self._parse_in_workers(checked, batch_size, n_process)
             return
-        while batch := list(islice(checked, batch_size)):
+        for batch in batches(checked, batch_size):
             yield from self._resolve_documents(batch, self._recognize(batch, batch_size, n_process))
 
     def _use_workers(self, n_process: int) -> bool:

@@ -65,7 +65,7 @@ def parse_in_workers(
         with ProcessPoolExecutor(n_process, mp_context=context) as pool:
             pending: deque[Future] = deque()
             try:
-                for texts_chunk in _chunks(texts, chunk):
+                for texts_chunk in batches(texts, chunk):
                     pending.append(pool.submit(_parse_chunk, texts_chunk))
                     if len(pending) >= IN_FLIGHT_PER_PROCESS * n_process:
                         yield _result(pending.popleft())
@@ -88,7 +88,8 @@ def _result(future: Future) -> tuple[list[GeoparsedDoc], dict[str, Any]]:
         ) from err
 
 
-def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+def batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Consecutive lists of `size` texts (the last one shorter), read lazily from any iterable."""
     iterator = iter(texts)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -105,4 +106,11 @@ def _parse_chunk(texts: list[str]) -> tuple[list[GeoparsedDoc], dict[str, Any]]:
     return docs, geoparser.stats
 
 
-__all__ = ["CHUNKS_PER_PROCESS", "IN_FLIGHT_PER_PROCESS", "can_fork", "chunk_size", "parse_in_workers"]
+__all__ = [
+    "CHUNKS_PER_PROCESS",
+    "IN_FLIGHT_PER_PROCESS",
+    "batches",
+    "can_fork",
+    "chunk_size",
+    "parse_in_workers",
+]
